@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * odma/platform.h - the few things odma needs from the compiler.
+ *
+ * One place for: the atomics shim (C11 <stdatomic.h> in C, <atomic> in C++,
+ * same operations and memory orders), thread-local and weak (one definition
+ * across translation units) storage, host byte order, branch hints.
+ * Every other odma header reaches atomics only through the ODMA__ macros
+ * below, so the C and C++ builds share one implementation.
+ *
+ * Configuration (define before including any odma header):
+ *   ODMA_MAX_REGIONS   regions per context (default 16).
+ *   ODMA_TLS_MODEL     tls_model attribute for the per-thread ordering state
+ *                      (default: "initial-exec" in shared objects, the
+ *                      compiler's choice elsewhere).
+ *
+ * Requires gcc or clang (GNU C attributes and builtins; no inline asm).
+ * Names spelled ODMA__ (two underscores) are internal.
+ */
+#ifndef ODMA_PLATFORM_H
+#define ODMA_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if !defined(__GNUC__)
+#error "odma needs gcc or clang (GNU C attributes and __builtin_bswap*)"
+#endif
+
+#ifndef ODMA_MAX_REGIONS
+#define ODMA_MAX_REGIONS 16
+#endif
+
+#ifdef __cplusplus
+#include <atomic>
+#define ODMA__ATOMIC(T) std::atomic<T>
+#define ODMA__MO_RELAXED std::memory_order_relaxed
+#define ODMA__MO_ACQUIRE std::memory_order_acquire
+#define ODMA__MO_RELEASE std::memory_order_release
+#define ODMA__MO_SEQ_CST std::memory_order_seq_cst
+#define ODMA__STD(fn) std::fn
+#define ODMA__THREAD_LOCAL thread_local
+#define ODMA__WEAK_CONST extern const __attribute__((weak))
+#else
+#include <stdatomic.h>
+#define ODMA__ATOMIC(T) _Atomic(T)
+#define ODMA__MO_RELAXED memory_order_relaxed
+#define ODMA__MO_ACQUIRE memory_order_acquire
+#define ODMA__MO_RELEASE memory_order_release
+#define ODMA__MO_SEQ_CST memory_order_seq_cst
+#define ODMA__STD(fn) fn
+#define ODMA__THREAD_LOCAL _Thread_local
+#define ODMA__WEAK_CONST const __attribute__((weak))
+#endif
+
+#define ODMA__LOAD(p, mo) ODMA__STD(atomic_load_explicit)(p, mo)
+#define ODMA__STORE(p, v, mo) ODMA__STD(atomic_store_explicit)(p, v, mo)
+#define ODMA__FETCH_OR(p, v, mo) ODMA__STD(atomic_fetch_or_explicit)(p, v, mo)
+#define ODMA__FETCH_ADD(p, v, mo) ODMA__STD(atomic_fetch_add_explicit)(p, v, mo)
+#define ODMA__FETCH_SUB(p, v, mo) ODMA__STD(atomic_fetch_sub_explicit)(p, v, mo)
+#define ODMA__EXCHANGE(p, v, mo) ODMA__STD(atomic_exchange_explicit)(p, v, mo)
+#define ODMA__FENCE(mo) ODMA__STD(atomic_thread_fence)(mo)
+#define ODMA__COMPILER_BARRIER() ODMA__STD(atomic_signal_fence)(ODMA__MO_SEQ_CST)
+
+/*
+ * Per-thread state shared by every translation unit of the program: a weak
+ * definition in each, merged into one by the linker. A plain `static` would
+ * give each .c file its own copy, and an access in one file would then not
+ * see the previous access made from another.
+ *
+ * In a shared object the default TLS model calls __tls_get_addr on every
+ * access; there odma asks for initial-exec (one byte of static TLS). In an
+ * executable the compiler already picks local-exec. ODMA_TLS_MODEL, a
+ * string, overrides both.
+ */
+#if !defined(ODMA_TLS_MODEL) && defined(__PIC__) && !defined(__PIE__)
+#define ODMA_TLS_MODEL "initial-exec"
+#endif
+#ifdef ODMA_TLS_MODEL
+#define ODMA__TLS_ATTR __attribute__((weak, tls_model(ODMA_TLS_MODEL)))
+#else
+#define ODMA__TLS_ATTR __attribute__((weak))
+#endif
+#define ODMA__THREAD_STATE(T, name) ODMA__TLS_ATTR ODMA__THREAD_LOCAL T name
+
+/* Out of line, kept out of the hot path; unused ones raise no warning. */
+#define ODMA__SLOW static __attribute__((unused, noinline, cold))
+
+#define ODMA__LIKELY(x) __builtin_expect(!!(x), 1)
+#define ODMA__UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define ODMA__HOST_BIG_ENDIAN 1
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ODMA__HOST_BIG_ENDIAN 0
+#else
+#error "odma: cannot tell the host byte order (__BYTE_ORDER__)"
+#endif
+
+#endif /* ODMA_PLATFORM_H */
