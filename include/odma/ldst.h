@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * odma/ldst.h - typed loads and stores in an explicit guest byte order.
+ *
+ *   dma_ld_u8, dma_ld_{le,be}{16,32,64}(ctx, addr, &val)
+ *   dma_st_u8, dma_st_{le,be}{16,32,64}(ctx, addr, val)
+ *   each + _relaxed; loads + _acquire (load, then rmb);
+ *   stores + _release (wmb, then store)
+ *
+ * Values are converted between the named guest byte order and the host's.
+ * Aligned loads and stores inside one RAM region are single-copy atomic
+ * (one relaxed C11 atomic access); unaligned ones are allowed but done
+ * byte-wise, and may cross into an adjacent region. _acquire and _release
+ * promise atomicity, so they fail with DMA_ERR_ALIGN when the address is
+ * not naturally aligned or the access would straddle two regions.
+ *
+ * A failed load stores all-ones in *val (the master-abort value).
+ */
+#ifndef ODMA_LDST_H
+#define ODMA_LDST_H
+
+#include "access.h"
+
+static inline uint8_t odma__order_u8(uint8_t v) { return v; }
+#if ODMA__HOST_BIG_ENDIAN
+static inline uint16_t odma__order_le16(uint16_t v) { return __builtin_bswap16(v); }
+static inline uint32_t odma__order_le32(uint32_t v) { return __builtin_bswap32(v); }
+static inline uint64_t odma__order_le64(uint64_t v) { return __builtin_bswap64(v); }
+static inline uint16_t odma__order_be16(uint16_t v) { return v; }
+static inline uint32_t odma__order_be32(uint32_t v) { return v; }
+static inline uint64_t odma__order_be64(uint64_t v) { return v; }
+#else
+static inline uint16_t odma__order_le16(uint16_t v) { return v; }
+static inline uint32_t odma__order_le32(uint32_t v) { return v; }
+static inline uint64_t odma__order_le64(uint64_t v) { return v; }
+static inline uint16_t odma__order_be16(uint16_t v) { return __builtin_bswap16(v); }
+static inline uint32_t odma__order_be32(uint32_t v) { return __builtin_bswap32(v); }
+static inline uint64_t odma__order_be64(uint64_t v) { return __builtin_bswap64(v); }
+#endif
+
+static inline __attribute__((always_inline)) dma_result
+odma__load(struct dma_ctx *ctx, uint64_t addr, void *raw, size_t n, dma_variant v)
+{
+    if (ctx && v == DMA_VARIANT_ACQUIRE && (addr & (n - 1)))
+        return odma__fail(DMA_ERR_ALIGN, raw, n, DMA_DIR_READ);
+    return odma__access(ctx, addr, raw, n, DMA_DIR_READ, v, -1);
+}
+
+static inline __attribute__((always_inline)) dma_result
+odma__store(struct dma_ctx *ctx, uint64_t addr, void *raw, size_t n, dma_variant v)
+{
+    if (ctx && v == DMA_VARIANT_RELEASE && (addr & (n - 1)))
+        return DMA_ERR_ALIGN;
+    return odma__access(ctx, addr, raw, n, DMA_DIR_WRITE, v, -1);
+}
+
+#define ODMA__LD(name, T, sfx, variant)                                       \
+    static inline dma_result dma_ld_##name##sfx(struct dma_ctx *ctx,          \
+                                                uint64_t addr, T *val)        \
+    {                                                                         \
+        T raw_;                                                               \
+        dma_result res_;                                                      \
+        if (!val)                                                             \
+            return DMA_ERR_INVALID;                                           \
+        res_ = odma__load(ctx, addr, &raw_, sizeof(T), variant);              \
+        *val = odma__order_##name(raw_);                                      \
+        return res_;                                                          \
+    }
+#define ODMA__ST(name, T, sfx, variant)                                       \
+    static inline dma_result dma_st_##name##sfx(struct dma_ctx *ctx,          \
+                                                uint64_t addr, T val)         \
+    {                                                                         \
+        T raw_ = odma__order_##name(val);                                     \
+        return odma__store(ctx, addr, &raw_, sizeof(T), variant);             \
+    }
+#define ODMA__LDST_FAMILY(name, T)                                            \
+    ODMA__LD(name, T, , DMA_VARIANT_ORDERED)                                  \
+    ODMA__LD(name, T, _relaxed, DMA_VARIANT_RELAXED)                          \
+    ODMA__LD(name, T, _acquire, DMA_VARIANT_ACQUIRE)                          \
+    ODMA__ST(name, T, , DMA_VARIANT_ORDERED)                                  \
+    ODMA__ST(name, T, _relaxed, DMA_VARIANT_RELAXED)                          \
+    ODMA__ST(name, T, _release, DMA_VARIANT_RELEASE)
+
+ODMA__LDST_FAMILY(u8, uint8_t)
+ODMA__LDST_FAMILY(le16, uint16_t)
+ODMA__LDST_FAMILY(le32, uint32_t)
+ODMA__LDST_FAMILY(le64, uint64_t)
+ODMA__LDST_FAMILY(be16, uint16_t)
+ODMA__LDST_FAMILY(be32, uint32_t)
+ODMA__LDST_FAMILY(be64, uint64_t)
+
+#undef ODMA__LDST_FAMILY
+#undef ODMA__ST
+#undef ODMA__LD
+
+#endif /* ODMA_LDST_H */

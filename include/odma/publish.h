@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * odma/publish.h - handing records over with an ownership/phase field,
+ * and the barrier before an interrupt.
+ *
+ *   dma_write_publish(ctx, addr, rec, len, flag_off, flag_len)
+ *       The body (every byte of rec but the flag), then wmb, then the flag
+ *       (1/2/4/8 bytes, naturally aligned) as one atomic store. A guest
+ *       that sees the flag, and then issues its read barrier, sees the
+ *       whole body: NVMe phase bit, e1000 DD bit, virtio used element,
+ *       Xen ioreq state.
+ *   dma_read_consume(ctx, addr, rec, len, flag_off, flag_len)
+ *       The flag first, as one atomic load, then rmb, then the body. The
+ *       caller checks the flag in rec; if it says "not ours", the body is
+ *       meaningless. The guest must have written body, wmb, flag.
+ *   dma_notify_barrier(ctx)
+ *       The policy's barrier before raising an interrupt (mb for every
+ *       named policy but NONE): the guest's interrupt handler must see
+ *       every write made before it, and the device's next read of a guest
+ *       flag must not be satisfied before those writes are visible.
+ *
+ * Both record calls are ordered accessors: the policy's barrier comes
+ * before their first access. Rules beyond the design contract:
+ * - flag_len other than 1, 2, 4, 8, or a flag not inside [0, len):
+ *   DMA_ERR_INVALID. A flag at a misaligned address, or one that would
+ *   straddle two regions: DMA_ERR_ALIGN.
+ * - The whole record is checked before any of it is touched. The body is
+ *   one logical access (its two halves around the flag, if the flag is in
+ *   the middle, are not ordered between themselves).
+ * - dma_notify_barrier() with a policy whose notify entry is none issues
+ *   no fence and leaves the pending state alone; with mb nothing is
+ *   pending afterwards.
+ */
+#ifndef ODMA_PUBLISH_H
+#define ODMA_PUBLISH_H
+
+#include "access.h"
+
+/* Arguments and the whole range, for publish (WRITE) and consume (READ). */
+static inline dma_result odma__record_check(struct dma_ctx *ctx, uint64_t addr,
+                                            const void *rec, size_t len, size_t flag_off,
+                                            size_t flag_len, dma_dir dir)
+{
+    dma_result res;
+    if (!ctx || !rec)
+        return DMA_ERR_INVALID;
+    if (flag_len != 1 && flag_len != 2 && flag_len != 4 && flag_len != 8)
+        return DMA_ERR_INVALID;
+    if (flag_off > len || flag_len > len - flag_off)
+        return DMA_ERR_INVALID;
+    if ((addr + flag_off) & (flag_len - 1))
+        return DMA_ERR_ALIGN;
+    if (odma__hot_region(ctx, addr, len, dir))
+        return DMA_OK;
+    res = odma__check_range(ctx, addr, len, dir, false);
+    if (res == DMA_OK)
+        res = odma__check_range(ctx, addr + flag_off, flag_len, dir, true);
+    return res;
+}
+
+/* One or both body pieces around the flag; the second is a continuation. */
+static inline void odma__record_body(struct dma_ctx *ctx, uint64_t addr, unsigned char *rec,
+                                     size_t len, size_t flag_off, size_t flag_len,
+                                     dma_dir dir, dma_variant v)
+{
+    size_t tail = flag_off + flag_len;
+    unsigned cont = 0;
+    if (flag_off) {
+        odma__move_range(ctx, addr, rec, flag_off, dir, -1);
+        odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, 0, ctx, addr, flag_off);
+        cont = DMA_TRACE_CONTINUED;
+    }
+    if (len > tail) {
+        odma__move_range(ctx, addr + tail, rec + tail, len - tail, dir, -1);
+        odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, cont, ctx, addr + tail,
+                    len - tail);
+    }
+}
+
+/* The flag: aligned, in one region, so one atomic access. */
+static inline void odma__record_flag(struct dma_ctx *ctx, uint64_t addr, unsigned char *flag,
+                                     size_t flag_len, dma_dir dir, dma_variant v)
+{
+    odma__move_range(ctx, addr, flag, flag_len, dir, -1);
+    odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, 0, ctx, addr, flag_len);
+}
+
+static inline dma_result dma_write_publish(struct dma_ctx *ctx, uint64_t addr,
+                                           const void *rec, size_t len, size_t flag_off,
+                                           size_t flag_len)
+{
+    unsigned char *r = (unsigned char *)(uintptr_t)rec;
+    dma_result res = odma__record_check(ctx, addr, rec, len, flag_off, flag_len,
+                                        DMA_DIR_WRITE);
+    if (res != DMA_OK)
+        return res;
+    odma__order_pre(ctx, DMA_DIR_WRITE, DMA_VARIANT_ORDERED);
+    odma__record_body(ctx, addr, r, len, flag_off, flag_len, DMA_DIR_WRITE,
+                      DMA_VARIANT_PUBLISH);
+    odma__fence(DMA_BARRIER_WMB, ctx, DMA_VARIANT_PUBLISH);
+    odma__mark_ordered(odma__covered_by(DMA_BARRIER_WMB));
+    odma__record_flag(ctx, addr + flag_off, r + flag_off, flag_len, DMA_DIR_WRITE,
+                      DMA_VARIANT_PUBLISH);
+    odma__mark_pending(odma__pending_of(DMA_DIR_WRITE));
+    return DMA_OK;
+}
+
+static inline dma_result dma_read_consume(struct dma_ctx *ctx, uint64_t addr, void *rec,
+                                          size_t len, size_t flag_off, size_t flag_len)
+{
+    unsigned char *r = (unsigned char *)rec;
+    dma_result res = odma__record_check(ctx, addr, rec, len, flag_off, flag_len,
+                                        DMA_DIR_READ);
+    if (res != DMA_OK)
+        return odma__fail(res, rec, len, DMA_DIR_READ);
+    odma__order_pre(ctx, DMA_DIR_READ, DMA_VARIANT_ORDERED);
+    odma__record_flag(ctx, addr + flag_off, r + flag_off, flag_len, DMA_DIR_READ,
+                      DMA_VARIANT_CONSUME);
+    odma__fence(DMA_BARRIER_RMB, ctx, DMA_VARIANT_CONSUME);
+    odma__mark_ordered(odma__covered_by(DMA_BARRIER_RMB));
+    odma__record_body(ctx, addr, r, len, flag_off, flag_len, DMA_DIR_READ,
+                      DMA_VARIANT_CONSUME);
+    odma__mark_pending(odma__pending_of(DMA_DIR_READ));
+    return DMA_OK;
+}
+
+static inline void dma_notify_barrier(struct dma_ctx *ctx)
+{
+    dma_barrier b;
+    if (!ctx)
+        return;
+    b = ctx->policy->notify;
+    odma__trace(DMA_TRACE_NOTIFY, DMA_DIR_READ, b, DMA_VARIANT_ORDERED, 0, ctx, 0, 0);
+    if (b != DMA_BARRIER_NONE) {
+        odma__fence(b, ctx, DMA_VARIANT_ORDERED);
+        odma__mark_ordered(odma__covered_by(b));
+    }
+}
+
+#endif /* ODMA_PUBLISH_H */
