@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: MIT
+# odma - header-only; this Makefile builds and runs its tests and examples.
+#
+#   make test       cmocka unit tests, with gcc and (if installed) clang
+#   make demo       build and run the examples
+#   make install    headers + odma.pc under $(DESTDIR)$(PREFIX)
+#   make clean
+#
+# Options: SANITIZE=address,undefined   build everything with sanitizers
+#          COMPILERS="gcc clang"        which compilers `make test` uses
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+VERSION := 0.1.0
+
+COMPILERS ?= gcc $(shell command -v clang >/dev/null 2>&1 && echo clang)
+DEMO_CC ?= gcc
+
+WARN := -Wall -Wextra -Werror
+CSTD := -std=c11
+OPT ?= -O2 -g
+ifneq ($(SANITIZE),)
+SAN := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) -Iinclude $(CFLAGS)
+LDLIBS_ALL = -pthread $(LDLIBS)
+
+HEADERS := include/odma.h $(wildcard include/odma/*.h)
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_NAMES := $(basename $(notdir $(TEST_SRCS)))
+TEST_DEPS := $(HEADERS) $(wildcard tests/*.h)
+EXAMPLES := desc_ring
+
+.PHONY: all test demo install uninstall clean
+
+all: $(foreach cc,$(COMPILERS),$(addprefix $(BUILD)/$(cc)/,$(TEST_NAMES))) \
+     $(addprefix $(BUILD)/examples/,$(EXAMPLES))
+
+# One set of test binaries per compiler: build/gcc/test_x, build/clang/test_x.
+define test_rules
+$(BUILD)/$(1)/%: tests/%.c $(TEST_DEPS)
+	@mkdir -p $$(@D)
+	$(1) $$(CFLAGS_ALL) $$< -o $$@ -lcmocka $$(LDLIBS_ALL)
+endef
+$(foreach cc,$(COMPILERS),$(eval $(call test_rules,$(cc))))
+
+test: $(foreach cc,$(COMPILERS),$(addprefix $(BUILD)/$(cc)/,$(TEST_NAMES)))
+	@failed=""; \
+	for cc in $(COMPILERS); do for t in $(TEST_NAMES); do \
+	  echo "== $$cc $$t"; \
+	  if $(BUILD)/$$cc/$$t; then :; else failed="$$failed $$cc/$$t"; fi; \
+	done; done; \
+	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi; \
+	echo "all tests passed: $(words $(TEST_NAMES)) programs x $(words $(COMPILERS)) compilers"
+
+$(BUILD)/examples/%: examples/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(DEMO_CC) $(CFLAGS_ALL) $< -o $@ $(LDLIBS_ALL)
+
+demo: $(addprefix $(BUILD)/examples/,$(EXAMPLES))
+	$(BUILD)/examples/desc_ring
+
+install:
+	install -d $(DESTDIR)$(PREFIX)/include/odma $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/odma.h $(DESTDIR)$(PREFIX)/include/odma.h
+	install -m 644 $(wildcard include/odma/*.h) $(DESTDIR)$(PREFIX)/include/odma/
+	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' '' \
+	  'Name: odma' 'Description: Ordered DMA accessors for emulated device models (header-only)' \
+	  'Version: $(VERSION)' 'Cflags: -I$${includedir}' \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/odma.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/odma.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/odma.pc
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/include/odma/,$(notdir $(wildcard include/odma/*.h)))
+	-rmdir $(DESTDIR)$(PREFIX)/include/odma 2>/dev/null
+
+clean:
+	rm -rf $(BUILD)
