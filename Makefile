@@ -30,6 +30,11 @@ HEADERS := include/odma.h $(wildcard include/odma/*.h)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_NAMES := $(basename $(notdir $(TEST_SRCS)))
 TEST_DEPS := $(HEADERS) $(wildcard tests/*.h)
+# Every example is one program, build/examples/NAME, run by `make demo` with
+# no arguments. Each prints rows of the demo table, in this format:
+#   printf("%-10s %-13s %9lu %7lu %12.0f  %s\n",
+#          example, policy, items, errors, items_per_second, "PASS"/"FAIL");
+# and exits non-zero on any error.
 EXAMPLES := desc_ring
 
 .PHONY: all test demo install uninstall clean
@@ -59,7 +64,10 @@ $(BUILD)/examples/%: examples/%.c $(HEADERS)
 	$(DEMO_CC) $(CFLAGS_ALL) $< -o $@ $(LDLIBS_ALL)
 
 demo: $(addprefix $(BUILD)/examples/,$(EXAMPLES))
-	$(BUILD)/examples/desc_ring
+	@printf "%-10s %-13s %9s %7s %12s  %s\n" example policy items errors items/s verdict
+	@rc=0; for e in $(EXAMPLES); do \
+	  out=$$($(BUILD)/examples/$$e) || rc=1; printf '%s\n' "$$out" | grep -v '^example '; \
+	done; exit $$rc
 
 install:
 	install -d $(DESTDIR)$(PREFIX)/include/odma $(DESTDIR)$(PREFIX)/lib/pkgconfig

@@ -21,7 +21,7 @@
  * The driver checks every completion's seq, length and checksum against
  * what it put in. Runs once per named policy; exit status 1 on any error.
  *
- * usage: desc_ring [items-per-policy]     (default 200000)
+ * usage: desc_ring [items-per-policy]     (default 1000000)
  */
 #include <odma.h>
 #include <pthread.h>
@@ -216,7 +216,7 @@ static int run(const struct dma_policy *policy, unsigned long items)
 
 int main(int argc, char **argv)
 {
-    unsigned long items = argc > 1 ? strtoul(argv[1], NULL, 10) : 200000;
+    unsigned long items = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
     int bad = 0;
     if (!items)
         items = 1;
