@@ -40,6 +40,7 @@
 #define ODMA__MO_ACQUIRE std::memory_order_acquire
 #define ODMA__MO_RELEASE std::memory_order_release
 #define ODMA__MO_SEQ_CST std::memory_order_seq_cst
+#define ODMA__MO_ACQ_REL std::memory_order_acq_rel
 #define ODMA__STD(fn) std::fn
 #define ODMA__THREAD_LOCAL thread_local
 #define ODMA__WEAK_CONST extern const __attribute__((weak))
@@ -50,6 +51,7 @@
 #define ODMA__MO_ACQUIRE memory_order_acquire
 #define ODMA__MO_RELEASE memory_order_release
 #define ODMA__MO_SEQ_CST memory_order_seq_cst
+#define ODMA__MO_ACQ_REL memory_order_acq_rel
 #define ODMA__STD(fn) fn
 #define ODMA__THREAD_LOCAL _Thread_local
 #define ODMA__WEAK_CONST const __attribute__((weak))
@@ -60,7 +62,12 @@
 #define ODMA__FETCH_OR(p, v, mo) ODMA__STD(atomic_fetch_or_explicit)(p, v, mo)
 #define ODMA__FETCH_ADD(p, v, mo) ODMA__STD(atomic_fetch_add_explicit)(p, v, mo)
 #define ODMA__FETCH_SUB(p, v, mo) ODMA__STD(atomic_fetch_sub_explicit)(p, v, mo)
+#define ODMA__FETCH_AND(p, v, mo) ODMA__STD(atomic_fetch_and_explicit)(p, v, mo)
 #define ODMA__EXCHANGE(p, v, mo) ODMA__STD(atomic_exchange_explicit)(p, v, mo)
+#define ODMA__CAS(p, expected, desired)                                        \
+    ODMA__STD(atomic_compare_exchange_strong_explicit)(p, expected, desired,    \
+                                                       ODMA__MO_ACQ_REL,        \
+                                                       ODMA__MO_RELAXED)
 #define ODMA__FENCE(mo) ODMA__STD(atomic_thread_fence)(mo)
 #define ODMA__COMPILER_BARRIER() ODMA__STD(atomic_signal_fence)(ODMA__MO_SEQ_CST)
 
