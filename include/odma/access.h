@@ -15,12 +15,18 @@
  * never torn (a relaxed C11 atomic). Anything else is a memcpy, with no
  * promise about the order in which its bytes land; treat it as one access.
  *
+ * In a DMA_REGION_DEVICE region (see odma/ctx.h) a bulk access becomes
+ * naturally aligned accesses of at most 4 bytes, each done once, in
+ * ascending address order; with DMA_REGION_PREFETCHABLE, a plain copy.
+ *
  * Errors: see odma/result.h. len 0 succeeds, issues no barrier and touches
- * nothing (buf may then be NULL). A failed read fills all of buf with 0xFF.
+ * nothing (buf may then be NULL); with bus mastering off it fails too.
+ * A failed read fills all of buf with 0xFF.
  */
 #ifndef ODMA_ACCESS_H
 #define ODMA_ACCESS_H
 
+#include "dirty.h"
 #include "order.h"
 
 /*
@@ -59,6 +65,71 @@ odma__ram_move(unsigned char *host, void *buf, size_t len, dma_dir dir,
         memcpy(host, buf, len);
 }
 
+/*
+ * A device region: naturally aligned accesses of at most 4 bytes, each
+ * exactly once, in ascending order. Volatile atomics, so the compiler can
+ * neither merge, split, repeat nor drop them. Each is one trace event.
+ */
+ODMA__SLOW void odma__device_move(const struct dma_ctx *ctx, unsigned char *host,
+                                  unsigned char *buf, uint64_t len, dma_dir dir,
+                                  uint64_t addr, uint64_t gpa, int set_byte, dma_variant v,
+                                  unsigned *tflags)
+{
+    while (len) {
+        unsigned w = 4;
+        while (w > len || (gpa & (w - 1)))
+            w >>= 1;
+        if (dir == DMA_DIR_READ) {
+            uint32_t x;
+            if (w == 4)
+                x = ODMA__LOAD((volatile ODMA__ATOMIC(uint32_t) *)(void *)host, ODMA__MO_RELAXED);
+            else if (w == 2)
+                x = ODMA__LOAD((volatile ODMA__ATOMIC(uint16_t) *)(void *)host, ODMA__MO_RELAXED);
+            else
+                x = ODMA__LOAD((volatile ODMA__ATOMIC(uint8_t) *)(void *)host, ODMA__MO_RELAXED);
+            if (w == 4) {
+                uint32_t x4 = x;
+                memcpy(buf, &x4, 4);
+            } else if (w == 2) {
+                uint16_t x2 = (uint16_t)x;
+                memcpy(buf, &x2, 2);
+            } else {
+                buf[0] = (unsigned char)x;
+            }
+        } else {
+            uint32_t x4 = 0;
+            uint16_t x2 = 0;
+            uint8_t x1 = 0;
+            if (set_byte >= 0) {
+                x1 = (uint8_t)set_byte;
+                x2 = (uint16_t)(x1 * 0x0101u);
+                x4 = x1 * 0x01010101u;
+            } else if (w == 4) {
+                memcpy(&x4, buf, 4);
+            } else if (w == 2) {
+                memcpy(&x2, buf, 2);
+            } else {
+                x1 = buf[0];
+            }
+            if (w == 4)
+                ODMA__STORE((volatile ODMA__ATOMIC(uint32_t) *)(void *)host, x4, ODMA__MO_RELAXED);
+            else if (w == 2)
+                ODMA__STORE((volatile ODMA__ATOMIC(uint16_t) *)(void *)host, x2, ODMA__MO_RELAXED);
+            else
+                ODMA__STORE((volatile ODMA__ATOMIC(uint8_t) *)(void *)host, x1, ODMA__MO_RELAXED);
+        }
+        odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, *tflags | DMA_TRACE_DEVICE,
+                    ctx, addr, w);
+        *tflags = DMA_TRACE_CONTINUED;
+        host += w;
+        if (set_byte < 0)
+            buf += w;
+        addr += w;
+        gpa += w;
+        len -= w;
+    }
+}
+
 /* Does [addr, addr + len) wrap past 2^64? (len > 0) */
 static inline bool odma__wraps(uint64_t addr, uint64_t len)
 {
@@ -66,52 +137,78 @@ static inline bool odma__wraps(uint64_t addr, uint64_t len)
 }
 
 /*
- * Check every byte of [addr, addr + len) for an access of direction dir,
- * lowest address first. Nothing is touched. If `single` is set, the range
- * must also lie in one region (for accesses that promise atomicity).
+ * Check every byte of bus range [addr, addr + len) for an access of
+ * direction dir, lowest address first. Nothing is touched. With `single`,
+ * the access promises atomicity, so it must be one segment and, in a
+ * device region, one device access (at most 4 bytes unless prefetchable).
  */
-ODMA__SLOW dma_result odma__check_range(struct dma_ctx *ctx, uint64_t addr,
-                                        uint64_t len, dma_dir dir, bool single)
+ODMA__SLOW dma_result odma__check_range(struct dma_ctx *ctx, uint64_t addr, uint64_t len,
+                                        dma_dir dir, bool single)
 {
-    bool first = true;
+    uint64_t total = len;
     if (odma__wraps(addr, len))
         return DMA_ERR_OVERFLOW;
     while (len) {
-        const struct dma_region *r = odma__find_region(ctx, addr, dir);
-        uint64_t seg;
-        if (!r)
-            return DMA_ERR_UNMAPPED;
-        if (dir == DMA_DIR_WRITE && (r->flags & DMA_REGION_READONLY))
-            return DMA_ERR_READONLY;
-        seg = r->size - (addr - r->gpa);
-        if (seg > len)
-            seg = len;
-        if (single && !first)
+        struct odma__seg seg;
+        dma_result res = odma__segment(ctx, addr, len, dir, &seg);
+        if (res != DMA_OK)
+            return res;
+        if (single && (seg.len != total ||
+                       ((seg.region->flags & DMA_REGION_DEVICE) &&
+                        !(seg.region->flags & DMA_REGION_PREFETCHABLE) && total > 4)))
             return DMA_ERR_ALIGN;
-        first = false;
-        addr += seg;
-        len -= seg;
+        addr += seg.len;
+        len -= seg.len;
     }
     return DMA_OK;
 }
 
-/* Move a range that odma__check_range() accepted. No barrier, no trace. */
-ODMA__SLOW void odma__move_range(struct dma_ctx *ctx, uint64_t addr, void *buf,
-                                 uint64_t len, dma_dir dir, int set_byte)
+/*
+ * Move a range that odma__check_range() accepted, segment by segment, and
+ * report it: one event per run of RAM segments (contiguous in bus space),
+ * one per device access. The first event carries `tflags`, later ones
+ * DMA_TRACE_CONTINUED. Written RAM pages are marked dirty as they land.
+ */
+ODMA__SLOW void odma__move_range(struct dma_ctx *ctx, uint64_t addr, void *buf, uint64_t len,
+                                 dma_dir dir, int set_byte, dma_variant v, unsigned tflags)
 {
     unsigned char *b = (unsigned char *)buf;
+    uint64_t run_addr = addr, run_len = 0;
     while (len) {
-        struct dma_region *r = odma__find_region(ctx, addr, dir);
-        uint64_t off = addr - r->gpa;
-        uint64_t seg = r->size - off;
-        if (seg > len)
-            seg = len;
-        odma__ram_move(r->host + off, b, (size_t)seg, dir, addr, set_byte);
+        struct odma__seg seg;
+        if (odma__segment(ctx, addr, len, dir, &seg) != DMA_OK)
+            break; /* the hook changed its answer since the check */
+        if (seg.region->flags & DMA_REGION_DEVICE) {
+            if (run_len)
+                odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, tflags, ctx,
+                            run_addr, run_len);
+            if (run_len)
+                tflags = DMA_TRACE_CONTINUED;
+            run_len = 0;
+            if (seg.region->flags & DMA_REGION_PREFETCHABLE) {
+                odma__ram_move(seg.host, b, (size_t)seg.len, dir, seg.gpa, set_byte);
+                odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v,
+                            tflags | DMA_TRACE_DEVICE, ctx, addr, seg.len);
+                tflags = DMA_TRACE_CONTINUED;
+            } else {
+                odma__device_move(ctx, seg.host, b, seg.len, dir, addr, seg.gpa, set_byte, v,
+                                  &tflags);
+            }
+        } else {
+            odma__ram_move(seg.host, b, (size_t)seg.len, dir, seg.gpa, set_byte);
+            if (dir == DMA_DIR_WRITE)
+                odma__mark_dirty(seg.region, seg.gpa, seg.len);
+            if (!run_len)
+                run_addr = addr;
+            run_len += seg.len;
+        }
         if (b)
-            b += seg;
-        addr += seg;
-        len -= seg;
+            b += seg.len;
+        addr += seg.len;
+        len -= seg.len;
     }
+    if (run_len)
+        odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, tflags, ctx, run_addr, run_len);
 }
 
 /* A failed read leaves master-abort bytes, never stale host data. */
@@ -122,25 +219,33 @@ static inline dma_result odma__fail(dma_result res, void *buf, size_t len, dma_d
     return res;
 }
 
+/* Bus mastering off? (Checked by every slow path; the fast path's gate
+ * test already covers it.) */
+static inline bool odma__disabled(const struct dma_ctx *ctx)
+{
+    return !(ODMA__LOAD(&ctx->gate, ODMA__MO_RELAXED) & ODMA__GATE_MASTER);
+}
+
 ODMA__SLOW dma_result odma__access_slow(struct dma_ctx *ctx, uint64_t addr, void *buf,
                                         size_t len, dma_dir dir, dma_variant v,
                                         int set_byte)
 {
     bool single = v == DMA_VARIANT_ACQUIRE || v == DMA_VARIANT_RELEASE;
-    dma_result res = odma__check_range(ctx, addr, len, dir, single);
-    if (res != DMA_OK)
+    dma_result res = odma__disabled(ctx) ? DMA_ERR_DISABLED
+                     : len == 0          ? DMA_OK
+                                         : odma__check_range(ctx, addr, len, dir, single);
+    if (res != DMA_OK || len == 0)
         return odma__fail(res, buf, len, dir);
     odma__order_pre(ctx, dir, v);
-    odma__move_range(ctx, addr, buf, len, dir, set_byte);
-    odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, 0, ctx, addr, len);
+    odma__move_range(ctx, addr, buf, len, dir, set_byte, v, 0);
     odma__order_post(ctx, v);
     return DMA_OK;
 }
 
 /*
  * Every single-range accessor comes here. Inlined into each caller, so a
- * constant len and variant fold away: the common case is the hinted
- * region's bounds check, the policy lookup, and the access itself.
+ * constant len and variant fold away: the common case is the gate and
+ * hinted region's bounds check, the policy lookup, and the access itself.
  */
 static inline __attribute__((always_inline)) dma_result
 odma__access(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len, dma_dir dir,
@@ -149,14 +254,14 @@ odma__access(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len, dma_dir 
     struct dma_region *r;
     if (ODMA__UNLIKELY(!ctx))
         return odma__fail(DMA_ERR_INVALID, buf, len, dir);
-    if (ODMA__UNLIKELY(len == 0))
-        return DMA_OK;
-    if (ODMA__UNLIKELY(!buf && set_byte < 0))
+    if (ODMA__UNLIKELY(!buf && set_byte < 0 && len))
         return DMA_ERR_INVALID;
     r = odma__hot_region(ctx, addr, len, dir);
-    if (ODMA__LIKELY(r != NULL)) {
+    if (ODMA__LIKELY(r != NULL && len != 0)) {
         odma__order_pre(ctx, dir, v);
         odma__ram_move(r->host + (addr - r->gpa), buf, len, dir, addr, set_byte);
+        if (dir == DMA_DIR_WRITE)
+            odma__mark_dirty(r, addr, len);
         odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, 0, ctx, addr, len);
         odma__order_post(ctx, v);
         return DMA_OK;

@@ -14,20 +14,57 @@
  * that wrap past 2^64, and empty ones are refused. One access may cross
  * from a region into an adjacent one (it is then not single-copy atomic).
  *
+ * Flags:
+ *   DMA_REGION_READONLY      device writes fail with DMA_ERR_READONLY.
+ *   DMA_REGION_DEVICE        the host memory is a device BAR (peer-to-peer
+ *                            DMA, a vfio BAR mmap): bulk accesses become
+ *                            naturally aligned accesses of at most 4 bytes,
+ *                            each done once, in ascending address order,
+ *                            never merged. Not mappable.
+ *   DMA_REGION_PREFETCHABLE  with DEVICE: merging and wide copies allowed.
+ *
+ * Bus mastering (dma_ctx_set_bus_master): a fresh context has it on. Off,
+ * every access and map fails with DMA_ERR_DISABLED and touches nothing.
+ * The accessors pay one relaxed load for it (shared with the translate
+ * check below). Turning it off is an asymmetric barrier: the store, then a
+ * full barrier on every CPU running a thread of this process (Linux
+ * membarrier). So once dma_ctx_set_bus_master(ctx, false) returns, an
+ * access that has not yet passed its check fails; one already past it
+ * completes - as an in-flight dma_memory_rw() completes in QEMU after
+ * pci_set_master(false). Outstanding maps are not revoked: wait for them
+ * with dma_ctx_quiesce(). Without membarrier (non-Linux, or refused) the
+ * store is seq_cst and other threads see it shortly after, not at once.
+ *
+ * Translation (dma_ctx_set_translate): an IOMMU hook, called with a bus
+ * address and a direction, returning the guest-physical address, the
+ * length of the contiguous span from there, and DMA_OK, or an error for
+ * no mapping / wrong permission (any error is reported as DMA_ERR_FAULT).
+ * Accesses are split along spans and every span is checked before any
+ * byte moves. The hook is called once per span to check and once more to
+ * move, and must answer the same both times, as an IOTLB entry does for
+ * the length of one transaction. Without a hook the fast path pays one
+ * predictable branch and no indirect call.
+ *
  * Decisions (not in the design contract):
  * - The host pointer must have the same alignment modulo 8 as the guest
  *   address (DMA_ERR_INVALID otherwise), so that a naturally aligned guest
  *   access is naturally aligned on the host and can be one atomic access.
- * - Set-up (init, add_region) is not thread-safe and must finish before
- *   any access; accesses through one context from many threads are fine.
+ * - Set-up (init, add_region, set_translate) is not thread-safe and must
+ *   finish before any access; accesses and set_bus_master from many
+ *   threads are fine.
  * - The policy table is read once, by dma_ctx_init(): later changes to a
  *   user's table do not reach an initialised context.
  */
 #ifndef ODMA_CTX_H
 #define ODMA_CTX_H
 
+#include "os.h"
 #include "policy.h"
 #include "result.h"
+
+#ifndef ODMA_MAX_MAPS
+#define ODMA_MAX_MAPS 64 /* outstanding dma_map()s per context */
+#endif
 
 enum dma_region_flags {
     DMA_REGION_READONLY = 1u << 0,    /* device writes fail: DMA_ERR_READONLY */
@@ -35,14 +72,38 @@ enum dma_region_flags {
     DMA_REGION_PREFETCHABLE = 1u << 2 /* with DEVICE: merging allowed */
 };
 
+struct dma_dirty_log; /* odma/dirty.h */
+
 struct dma_region {
     uint64_t gpa;        /* first guest-physical address */
     uint64_t size;       /* bytes; gpa + size - 1 does not wrap */
     unsigned char *host; /* host address of gpa */
     unsigned flags;      /* enum dma_region_flags */
+    ODMA__ATOMIC(struct dma_dirty_log *) dirty; /* NULL: not logging */
 };
 
+/*
+ * The IOMMU hook: translate bus address `addr` for an access of direction
+ * `dir`. On success store the guest-physical address in *gpa and the
+ * number of bytes contiguous from there (at least 1) in *span.
+ */
+typedef dma_result (*dma_translate_fn)(void *opaque, uint64_t addr, dma_dir dir,
+                                       uint64_t *gpa, uint64_t *span);
+
+/* One outstanding dma_map(); host == 0 marks a free slot, 1 one being filled. */
+struct odma__map_slot {
+    ODMA__ATOMIC(uintptr_t) host;
+    uint64_t bus, gpa, len;
+    dma_dir dir;
+    struct dma_region *region;
+};
+
+/* ctx->gate bits. The fast path runs only when the gate is exactly
+ * ODMA__GATE_MASTER: bus mastering on and no translate hook. */
+enum { ODMA__GATE_MASTER = 1u, ODMA__GATE_TRANSLATE = 2u };
+
 struct dma_ctx {
+    ODMA__ATOMIC(unsigned) gate;
     /* Per direction, the region that served the last lookup, tried first:
      * always one the fast path may serve in that direction (RAM, and
      * writable for writes), else the empty sentinel region[ODMA_MAX_REGIONS].
@@ -55,8 +116,36 @@ struct dma_ctx {
     uint8_t need[2][16];
     uint8_t next[2][16];
     const struct dma_policy *policy;
+    dma_translate_fn translate;
+    void *translate_opaque;
     struct dma_region region[ODMA_MAX_REGIONS + 1]; /* sorted by gpa; + sentinel */
+    ODMA__ATOMIC(unsigned) nmaps;
+    struct odma__map_slot maps[ODMA_MAX_MAPS];
 };
+
+static inline void odma__region_clear(struct dma_region *r)
+{
+    r->gpa = 0;
+    r->size = 0; /* an empty region makes the fast path miss */
+    r->host = NULL;
+    r->flags = 0;
+    ODMA__STORE(&r->dirty, (struct dma_dirty_log *)NULL, ODMA__MO_RELAXED);
+}
+
+static inline void odma__region_copy(struct dma_region *dst, struct dma_region *src)
+{
+    dst->gpa = src->gpa;
+    dst->size = src->size;
+    dst->host = src->host;
+    dst->flags = src->flags;
+    ODMA__STORE(&dst->dirty, ODMA__LOAD(&src->dirty, ODMA__MO_RELAXED), ODMA__MO_RELAXED);
+}
+
+static inline void odma__reset_hints(struct dma_ctx *ctx)
+{
+    ODMA__STORE(&ctx->hint[0], (unsigned)ODMA_MAX_REGIONS, ODMA__MO_RELAXED);
+    ODMA__STORE(&ctx->hint[1], (unsigned)ODMA_MAX_REGIONS, ODMA__MO_RELAXED);
+}
 
 static inline void dma_ctx_init(struct dma_ctx *ctx, const struct dma_policy *policy)
 {
@@ -65,16 +154,17 @@ static inline void dma_ctx_init(struct dma_ctx *ctx, const struct dma_policy *po
         return;
     if (!policy)
         policy = DMA_POLICY_STRICT;
-    ODMA__STORE(&ctx->hint[0], (unsigned)ODMA_MAX_REGIONS, ODMA__MO_RELAXED);
-    ODMA__STORE(&ctx->hint[1], (unsigned)ODMA_MAX_REGIONS, ODMA__MO_RELAXED);
+    ODMA__STORE(&ctx->gate, (unsigned)ODMA__GATE_MASTER, ODMA__MO_RELAXED);
+    odma__reset_hints(ctx);
     ctx->nregions = 0;
     ctx->policy = policy;
-    for (i = 0; i <= ODMA_MAX_REGIONS; i++) {
-        ctx->region[i].gpa = 0;
-        ctx->region[i].size = 0; /* an empty region makes the fast path miss */
-        ctx->region[i].host = NULL;
-        ctx->region[i].flags = 0;
-    }
+    ctx->translate = NULL;
+    ctx->translate_opaque = NULL;
+    for (i = 0; i <= ODMA_MAX_REGIONS; i++)
+        odma__region_clear(&ctx->region[i]);
+    ODMA__STORE(&ctx->nmaps, 0u, ODMA__MO_RELAXED);
+    for (i = 0; i < ODMA_MAX_MAPS; i++)
+        ODMA__STORE(&ctx->maps[i].host, (uintptr_t)0, ODMA__MO_RELAXED);
     for (d = 0; d < 2; d++) {
         for (s = 0; s < 16; s++) {
             unsigned pending = s ^ ODMA__P_ALL;
@@ -111,14 +201,14 @@ static inline dma_result dma_ctx_add_region(struct dma_ctx *ctx, uint64_t gpa,
             return DMA_ERR_INVALID; /* overlap */
     }
     for (i = n; i > 0 && ctx->region[i - 1].gpa > gpa; i--)
-        ctx->region[i] = ctx->region[i - 1];
+        odma__region_copy(&ctx->region[i], &ctx->region[i - 1]);
+    odma__region_clear(&ctx->region[i]);
     ctx->region[i].gpa = gpa;
     ctx->region[i].size = size;
     ctx->region[i].host = (unsigned char *)host;
     ctx->region[i].flags = flags;
     ctx->nregions = n + 1;
-    ODMA__STORE(&ctx->hint[0], (unsigned)ODMA_MAX_REGIONS, ODMA__MO_RELAXED);
-    ODMA__STORE(&ctx->hint[1], (unsigned)ODMA_MAX_REGIONS, ODMA__MO_RELAXED);
+    odma__reset_hints(ctx);
     return DMA_OK;
 }
 
@@ -126,6 +216,37 @@ static inline dma_result dma_ctx_add_region(struct dma_ctx *ctx, uint64_t gpa,
 static inline const struct dma_policy *dma_ctx_policy(const struct dma_ctx *ctx)
 {
     return ctx ? ctx->policy : NULL;
+}
+
+/* Install (fn non-NULL) or remove (fn NULL) the translate hook. Set-up only. */
+static inline void dma_ctx_set_translate(struct dma_ctx *ctx, dma_translate_fn fn, void *opaque)
+{
+    if (!ctx)
+        return;
+    ctx->translate = fn;
+    ctx->translate_opaque = opaque;
+    if (fn)
+        (void)ODMA__FETCH_OR(&ctx->gate, (unsigned)ODMA__GATE_TRANSLATE, ODMA__MO_SEQ_CST);
+    else
+        (void)ODMA__FETCH_AND(&ctx->gate, ~(unsigned)ODMA__GATE_TRANSLATE, ODMA__MO_SEQ_CST);
+}
+
+/* Bus Master Enable. See the top of this file for what "off" guarantees. */
+static inline void dma_ctx_set_bus_master(struct dma_ctx *ctx, bool enabled)
+{
+    if (!ctx)
+        return;
+    if (enabled) {
+        (void)ODMA__FETCH_OR(&ctx->gate, (unsigned)ODMA__GATE_MASTER, ODMA__MO_SEQ_CST);
+        return;
+    }
+    (void)ODMA__FETCH_AND(&ctx->gate, ~(unsigned)ODMA__GATE_MASTER, ODMA__MO_SEQ_CST);
+    (void)odma__membarrier();
+}
+
+static inline bool dma_ctx_bus_master(const struct dma_ctx *ctx)
+{
+    return ctx && (ODMA__LOAD(&ctx->gate, ODMA__MO_RELAXED) & ODMA__GATE_MASTER);
 }
 
 /* Region flags that keep an access of this direction off the fast path. */
@@ -136,14 +257,19 @@ static inline unsigned odma__slow_flags(dma_dir dir)
 }
 
 /*
- * Fast path: the hinted region for this direction, if it holds all of
- * [addr, addr + len). Two compares on one cache line; no table walk.
+ * Fast path: the hinted region for this direction, if bus mastering is on,
+ * there is no translate hook, and the region holds all of [addr, addr +
+ * len). One relaxed load and two compares; no table walk.
  */
 static inline struct dma_region *odma__hot_region(struct dma_ctx *ctx, uint64_t addr,
                                                   uint64_t len, dma_dir dir)
 {
-    struct dma_region *r = &ctx->region[ODMA__LOAD(&ctx->hint[dir], ODMA__MO_RELAXED)];
-    uint64_t off = addr - r->gpa;
+    struct dma_region *r;
+    uint64_t off;
+    if (ODMA__UNLIKELY(ODMA__LOAD(&ctx->gate, ODMA__MO_RELAXED) != ODMA__GATE_MASTER))
+        return NULL;
+    r = &ctx->region[ODMA__LOAD(&ctx->hint[dir], ODMA__MO_RELAXED)];
+    off = addr - r->gpa;
     if (ODMA__LIKELY(off < r->size && len <= r->size - off))
         return r;
     return NULL;
@@ -167,6 +293,46 @@ ODMA__SLOW struct dma_region *odma__find_region(struct dma_ctx *ctx, uint64_t gp
         }
     }
     return NULL;
+}
+
+/* A piece of an access that lies in one region and one translation span. */
+struct odma__seg {
+    struct dma_region *region;
+    unsigned char *host; /* host address of the first byte */
+    uint64_t gpa;        /* its guest-physical address */
+    uint64_t len;        /* bytes, at most the length asked for */
+};
+
+/*
+ * The segment starting at bus address addr, at most len (> 0) bytes long,
+ * for an access of direction dir; or the error for the byte at addr.
+ */
+ODMA__SLOW dma_result odma__segment(struct dma_ctx *ctx, uint64_t addr, uint64_t len,
+                                    dma_dir dir, struct odma__seg *seg)
+{
+    uint64_t gpa = addr, off;
+    struct dma_region *r;
+    if (ctx->translate) {
+        uint64_t span = 0;
+        if (ctx->translate(ctx->translate_opaque, addr, dir, &gpa, &span) != DMA_OK ||
+            span == 0)
+            return DMA_ERR_FAULT;
+        if (span - 1 > UINT64_MAX - gpa)
+            span = UINT64_MAX - gpa + 1; /* gpa > 0 here, so no overflow */
+        if (span < len)
+            len = span;
+    }
+    r = odma__find_region(ctx, gpa, dir);
+    if (!r)
+        return DMA_ERR_UNMAPPED;
+    if (dir == DMA_DIR_WRITE && (r->flags & DMA_REGION_READONLY))
+        return DMA_ERR_READONLY;
+    off = gpa - r->gpa;
+    seg->region = r;
+    seg->host = r->host + off;
+    seg->gpa = gpa;
+    seg->len = r->size - off < len ? r->size - off : len;
+    return DMA_OK;
 }
 
 #endif /* ODMA_CTX_H */

@@ -22,8 +22,10 @@
  * Both record calls are ordered accessors: the policy's barrier comes
  * before their first access. Rules beyond the design contract:
  * - flag_len other than 1, 2, 4, 8, or a flag not inside [0, len):
- *   DMA_ERR_INVALID. A flag at a misaligned address, or one that would
- *   straddle two regions: DMA_ERR_ALIGN.
+ *   DMA_ERR_INVALID. A flag at a misaligned address, one that would
+ *   straddle two regions or translation spans, or an 8-byte flag in a
+ *   non-prefetchable device region (which takes at most 4 bytes at a
+ *   time): DMA_ERR_ALIGN.
  * - The whole record is checked before any of it is touched. The body is
  *   one logical access (its two halves around the flag, if the flag is in
  *   the middle, are not ordered between themselves).
@@ -52,6 +54,8 @@ static inline dma_result odma__record_check(struct dma_ctx *ctx, uint64_t addr,
         return DMA_ERR_ALIGN;
     if (odma__hot_region(ctx, addr, len, dir))
         return DMA_OK;
+    if (odma__disabled(ctx))
+        return DMA_ERR_DISABLED;
     res = odma__check_range(ctx, addr, len, dir, false);
     if (res == DMA_OK)
         res = odma__check_range(ctx, addr + flag_off, flag_len, dir, true);
@@ -64,25 +68,11 @@ static inline void odma__record_body(struct dma_ctx *ctx, uint64_t addr, unsigne
                                      dma_dir dir, dma_variant v)
 {
     size_t tail = flag_off + flag_len;
-    unsigned cont = 0;
-    if (flag_off) {
-        odma__move_range(ctx, addr, rec, flag_off, dir, -1);
-        odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, 0, ctx, addr, flag_off);
-        cont = DMA_TRACE_CONTINUED;
-    }
-    if (len > tail) {
-        odma__move_range(ctx, addr + tail, rec + tail, len - tail, dir, -1);
-        odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, cont, ctx, addr + tail,
-                    len - tail);
-    }
-}
-
-/* The flag: aligned, in one region, so one atomic access. */
-static inline void odma__record_flag(struct dma_ctx *ctx, uint64_t addr, unsigned char *flag,
-                                     size_t flag_len, dma_dir dir, dma_variant v)
-{
-    odma__move_range(ctx, addr, flag, flag_len, dir, -1);
-    odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, 0, ctx, addr, flag_len);
+    if (flag_off)
+        odma__move_range(ctx, addr, rec, flag_off, dir, -1, v, 0);
+    if (len > tail)
+        odma__move_range(ctx, addr + tail, rec + tail, len - tail, dir, -1, v,
+                         flag_off ? DMA_TRACE_CONTINUED : 0);
 }
 
 static inline dma_result dma_write_publish(struct dma_ctx *ctx, uint64_t addr,
@@ -99,8 +89,9 @@ static inline dma_result dma_write_publish(struct dma_ctx *ctx, uint64_t addr,
                       DMA_VARIANT_PUBLISH);
     odma__fence(DMA_BARRIER_WMB, ctx, DMA_VARIANT_PUBLISH);
     odma__mark_ordered(odma__covered_by(DMA_BARRIER_WMB));
-    odma__record_flag(ctx, addr + flag_off, r + flag_off, flag_len, DMA_DIR_WRITE,
-                      DMA_VARIANT_PUBLISH);
+    /* Checked: aligned and in one segment, so one atomic access. */
+    odma__move_range(ctx, addr + flag_off, r + flag_off, flag_len, DMA_DIR_WRITE, -1,
+                     DMA_VARIANT_PUBLISH, 0);
     odma__mark_pending(odma__pending_of(DMA_DIR_WRITE));
     return DMA_OK;
 }
@@ -114,8 +105,8 @@ static inline dma_result dma_read_consume(struct dma_ctx *ctx, uint64_t addr, vo
     if (res != DMA_OK)
         return odma__fail(res, rec, len, DMA_DIR_READ);
     odma__order_pre(ctx, DMA_DIR_READ, DMA_VARIANT_ORDERED);
-    odma__record_flag(ctx, addr + flag_off, r + flag_off, flag_len, DMA_DIR_READ,
-                      DMA_VARIANT_CONSUME);
+    odma__move_range(ctx, addr + flag_off, r + flag_off, flag_len, DMA_DIR_READ, -1,
+                     DMA_VARIANT_CONSUME, 0);
     odma__fence(DMA_BARRIER_RMB, ctx, DMA_VARIANT_CONSUME);
     odma__mark_ordered(odma__covered_by(DMA_BARRIER_RMB));
     odma__record_body(ctx, addr, r, len, flag_off, flag_len, DMA_DIR_READ,

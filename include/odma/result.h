@@ -7,9 +7,12 @@
  * of it. A failed read fills the caller's whole buffer with 0xFF, the
  * value a PCI master abort returns, so no stale host data flows on.
  *
- * When several things are wrong the first of these wins: DMA_ERR_INVALID,
- * DMA_ERR_DISABLED, DMA_ERR_ALIGN, DMA_ERR_OVERFLOW, then the lowest
- * failing byte's own error (FAULT, UNMAPPED or READONLY).
+ * When several things are wrong the first of these wins: the argument
+ * errors DMA_ERR_INVALID then DMA_ERR_ALIGN (a misaligned _acquire/
+ * _release address or record flag), then DMA_ERR_DISABLED, then
+ * DMA_ERR_OVERFLOW, then the lowest failing byte's own error (FAULT,
+ * UNMAPPED or READONLY), then DMA_ERR_ALIGN for an aligned access that
+ * would straddle two regions or spans and so cannot be atomic.
  */
 #ifndef ODMA_RESULT_H
 #define ODMA_RESULT_H
