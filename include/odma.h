@@ -23,34 +23,42 @@
  *   ODMA_MAX_REGIONS    regions per context (default 16)
  *   ODMA_NO_SMP_NAMES   do not provide smp_mb()/smp_wmb()/smp_rmb()
  *   ODMA_TLS_MODEL      tls_model of the per-thread state (odma/platform.h)
+ *   ODMA_MAX_MAPS       outstanding maps per context (default 64)
+ *   ODMA_ON_MISUSE(ctx, msg)  what a bad dma_unmap does (odma/map.h)
  *
  * Parts, one concern each:
  *   odma/platform.h  atomics shim (C11 or C++), TLS, byte order
+ *   odma/os.h        clock, yield, membarrier (none on an access path)
  *   odma/kinds.h     dma_dir, dma_barrier, dma_variant
  *   odma/trace.h     the ODMA_TRACE hook
  *   odma/barrier.h   odma_mb/wmb/rmb (and smp_* names)
  *   odma/result.h    dma_result, dma_result_str
  *   odma/policy.h    struct dma_policy and the named policies
- *   odma/ctx.h       struct dma_ctx, regions
+ *   odma/ctx.h       struct dma_ctx, regions, bus master, translate hook
+ *   odma/dirty.h     dirty page log
  *   odma/order.h     which barrier an access gets
  *   odma/access.h    dma_read/write/rw/set (+_relaxed)
  *   odma/ldst.h      dma_ld_* / dma_st_* (le/be, 8..64 bit)
  *   odma/publish.h   dma_write_publish, dma_read_consume, dma_notify_barrier
+ *   odma/map.h       dma_map, dma_unmap, dma_ctx_quiesce
  * and, not included here: odma/testing.h (trace recorder, ordering checker).
  */
 #ifndef ODMA_H
 #define ODMA_H
 
 #include "odma/platform.h"
+#include "odma/os.h"
 #include "odma/kinds.h"
 #include "odma/trace.h"
 #include "odma/barrier.h"
 #include "odma/result.h"
 #include "odma/policy.h"
 #include "odma/ctx.h"
+#include "odma/dirty.h"
 #include "odma/order.h"
 #include "odma/access.h"
 #include "odma/ldst.h"
 #include "odma/publish.h"
+#include "odma/map.h"
 
 #endif /* ODMA_H */
