@@ -19,10 +19,12 @@ DEMO_CC ?= gcc
 
 WARN := -Wall -Wextra -Werror
 CSTD := -std=c11
-OPT ?= -O2 -g
 ifneq ($(SANITIZE),)
 SAN := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+# -O1: gcc 12 reports false -Warray-bounds errors under UBSan at -O2.
+OPT ?= -O1 -g
 endif
+OPT ?= -O2 -g
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) -Iinclude $(CFLAGS)
 LDLIBS_ALL = -pthread $(LDLIBS)
 
