@@ -589,13 +589,40 @@ int dma_trace_check(const struct dma_policy *policy, char *report, size_t size)
 #define assert_dma_trace(expected) odma__assert_trace((expected), __FILE__, __LINE__)
 #define assert_dma_ordered(policy) odma__assert_ordered((policy), #policy, __FILE__, __LINE__)
 
+/* cmocka's print_error() keeps 1023 bytes per call: print long text in pieces. */
+static inline void odma__print_long(const char *s)
+{
+    size_t len = strlen(s), i;
+    for (i = 0; i < len; i += 768)
+        print_error("%.*s", (int)(len - i < 768 ? len - i : 768), s + i);
+}
+
+/* The trace, shortened in the middle when very long. */
+static inline void odma__print_trace(const char *label)
+{
+    const char *t = dma_trace_string();
+    size_t len = strlen(t);
+    print_error("%s", label);
+    if (len <= 6144) {
+        odma__print_long(t);
+    } else {
+        char head[4097];
+        memcpy(head, t, 4096);
+        head[4096] = '\0';
+        odma__print_long(head);
+        print_error(" ... (%zu characters left out) ... ", len - 6144);
+        odma__print_long(t + len - 2048);
+    }
+    print_error("\n");
+}
+
 static inline void odma__assert_trace(const char *expected, const char *file, int line)
 {
-    const char *got = dma_trace_string();
-    if (expected && strcmp(got, expected) == 0)
+    if (expected && strcmp(dma_trace_string(), expected) == 0)
         return;
-    print_error("assert_dma_trace: the trace differs\n  expected: %s\n  actual:   %s\n",
-                expected ? expected : "(null)", got);
+    print_error("assert_dma_trace: the trace differs\n  expected: ");
+    odma__print_long(expected ? expected : "(null)");
+    odma__print_trace("\n  actual:   ");
     _fail(file, line);
 }
 
@@ -606,8 +633,9 @@ static inline void odma__assert_ordered(const struct dma_policy *policy, const c
     int bad = dma_trace_check(policy, report, sizeof report);
     if (bad == 0)
         return;
-    print_error("assert_dma_ordered(%s): %d violation%s\n%s  trace: %s\n", what, bad,
-                bad == 1 ? "" : "s", report, dma_trace_string());
+    print_error("assert_dma_ordered(%s): %d violation%s\n", what, bad, bad == 1 ? "" : "s");
+    odma__print_long(report);
+    odma__print_trace("  trace: ");
     _fail(file, line);
 }
 #endif /* CMOCKA_H_ && !ODMA_TESTING_CMOCKA_H */
