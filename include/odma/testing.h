@@ -16,18 +16,32 @@
  * Other files of the same program include it without the macro. It
  * defines ODMA_TRACE itself and includes odma.h (it must come before any
  * other include of odma.h in the file, or ODMA_TRACE must already be set).
- * Include cmocka.h first to get assert_dma_trace() and assert_dma_ordered().
+ * Include cmocka.h first (or this header again after it) to get
+ * assert_dma_trace() and assert_dma_ordered().
  *
+ *     odma_mb();                                      // nothing pending
  *     dma_trace_reset();                              // record this thread
  *     dma_write(&ctx, 0x8000, data, 512);             // the data
- *     dma_write_publish(&ctx, 0x1000, &cqe, 16, 14, 2);  // then the record
+ *     dma_write_publish(&ctx, 0x1000, cqe, 16, 14, 2);   // then the record
  *     assert_dma_trace("W@0x8000+512 wmb W@0x1000+14 wmb W@0x100e+2");
  *     assert_dma_ordered(DMA_POLICY_PCIE);            // all pairs ordered
- *     // with dma_write_relaxed(&ctx, 0x1000, &cqe, 16) instead, the check
- *     // fails: "W@0x8000+512 then W@0x1000+16 ...: pcie wants wmb ..."
  *
- * (The first access's own barrier depends on what this thread did before
- * the reset; call odma_mb() first if a test asserts the exact trace.)
+ * With dma_write_relaxed(&ctx, 0x1000, cqe, 16) for the record instead,
+ * assert_dma_ordered() fails, printing the trace and the report:
+ *
+ *     dma_trace_check: 1 of 1 pairs not ordered as policy "pcie" requires
+ *     (2 accesses, 2 events):                       [one line in the report]
+ *       1. W@0x8000+512 then W@0x1000+16 (events 0 and 1): "pcie" wants wmb
+ *       between a write and a later write; there is no barrier between them
+ *          trace: [W@0x8000+512] [W@0x1000+16]
+ *
+ * (odma_mb() first because the first access's own barrier depends on what
+ * this thread did before the reset.)
+ *
+ * Configuration, defined before the implementation's include:
+ *   ODMA_TESTING_MAX_EVENTS    events recorded per thread (default 4096)
+ *   ODMA_TESTING_REPORT_PAIRS  unordered pairs explained (default 4)
+ *   ODMA_TESTING_REPORT_SIZE   report buffer of assert_dma_ordered (8192)
  *
  * RECORDER. Per thread and bounded (ODMA_TESTING_MAX_EVENTS, default 4096
  * events). Events past the bound are counted, never silently lost: the
@@ -53,9 +67,12 @@
  *
  * Returns how many pairs of accesses in this thread's trace are not ordered
  * as `policy` (NULL: STRICT) requires, and writes a readable explanation of
- * the first few (ODMA_TESTING_REPORT_PAIRS, default 4) into report: which
- * pair, the barrier the policy wants, the barriers that are between them,
- * and the trace tokens around the two accesses, marked [like this]. The
+ * the first few (ODMA_TESTING_REPORT_PAIRS) into report: a summary line,
+ * then per pair - in trace order of the earlier access, then of the later
+ * one - the two accesses (their closest pieces, for multi-piece ones) with
+ * their event indices in dma_trace_events(), the barrier the policy wants,
+ * the barriers that are between them, and the trace tokens around the two,
+ * marked [like this]. With nothing wrong it says so in one line. The
  * report is always NUL-terminated and cut (ending in "...") to fit; report
  * may be NULL or size 0. Semantics:
  *
