@@ -37,9 +37,9 @@ TEST_DEPS := $(HEADERS) $(wildcard tests/*.h)
 #   printf("%-10s %-13s %9lu %7lu %12.0f  %s\n",
 #          example, policy, items, errors, items_per_second, "PASS"/"FAIL");
 # and exits non-zero on any error.
-EXAMPLES := desc_ring
+EXAMPLES := desc_ring nvme_cq e1000_rx
 
-.PHONY: all test demo install uninstall clean
+.PHONY: all test demo install uninstall clean readme-example
 
 all: $(foreach cc,$(COMPILERS),$(addprefix $(BUILD)/$(cc)/,$(TEST_NAMES))) \
      $(addprefix $(BUILD)/examples/,$(EXAMPLES))
@@ -70,6 +70,8 @@ demo: $(addprefix $(BUILD)/examples/,$(EXAMPLES))
 	@rc=0; for e in $(EXAMPLES); do \
 	  out=$$($(BUILD)/examples/$$e) || rc=1; printf '%s\n' "$$out" | grep -v '^example '; \
 	done; exit $$rc
+
+include tests/harness/rules.mk
 
 install:
 	install -d $(DESTDIR)$(PREFIX)/include/odma $(DESTDIR)$(PREFIX)/lib/pkgconfig
