@@ -285,6 +285,34 @@ static void test_quiesce_waits_for_unmap(void **state)
     assert_int_equal(dma_ctx_maps_outstanding(&f->ctx), 0);
 }
 
+/* The checker sees a real map window: accesses at both of its ends. */
+static void test_map_window_checked(void **state)
+{
+    struct fixture *f = (struct fixture *)*state;
+    char report[512];
+    uint64_t len = 64;
+    unsigned char *p;
+    odma_mb();
+    dma_trace_reset();
+    assert_int_equal(dma_st_le32(&f->ctx, 0x1000, 1), DMA_OK);
+    p = (unsigned char *)dma_map(&f->ctx, 0x1100, &len, DMA_DIR_READ, NULL);
+    assert_non_null(p);
+    dma_unmap(&f->ctx, p, len, DMA_DIR_READ, 64);
+    assert_int_equal(dma_st_le32(&f->ctx, 0x1000, 2), DMA_OK); /* unknown -> mb */
+    assert_trace("W@0x1000+4 mb map:R@0x1100+64 unmap:R@0x1100+64 mb W@0x1000+4");
+    assert_int_equal(dma_trace_check(DMA_POLICY_STRICT, report, sizeof report), 0);
+    /* Without the map's barrier the write is not ordered before the window. */
+    odma_mb();
+    dma_trace_reset();
+    assert_int_equal(dma_st_le32(&f->ctx, 0x1000, 1), DMA_OK);
+    len = 64;
+    p = (unsigned char *)dma_map_relaxed(&f->ctx, 0x1100, &len, DMA_DIR_READ, NULL);
+    assert_non_null(p);
+    dma_unmap(&f->ctx, p, len, DMA_DIR_READ, 64);
+    assert_true(dma_trace_check(DMA_POLICY_STRICT, report, sizeof report) > 0);
+    assert_non_null(strstr(report, "W@0x1000+4 then map:R@0x1100+64"));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
@@ -293,7 +321,7 @@ int main(void)
         T(test_map_errors),         T(test_map_leaves_previous_unknown),
         T(test_unmap_misuse),       T(test_map_table_full),
         T(test_quiesce),            T(test_map_counting_two_threads),
-        T(test_quiesce_waits_for_unmap),
+        T(test_quiesce_waits_for_unmap), T(test_map_window_checked),
     };
 #undef T
     return cmocka_run_group_tests_name("map", tests, NULL, NULL);

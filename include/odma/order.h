@@ -10,6 +10,11 @@
  *   _acquire  the access, then rmb (whatever the policy says).
  *   _release  wmb, then the access (whatever the policy says).
  *
+ * _acquire issues no barrier before its load, so it is not ordered after
+ * earlier accesses: a write, then an _acquire read, leaves W->R unordered
+ * even under STRICT (odma/testing.h reports it). Use the ordered load, or
+ * odma_mb() first, where the earlier write must be visible before the read.
+ *
  * "Earlier accesses" are per thread, across all contexts: a thread-local
  * byte (odma/barrier.h). A new thread starts with the previous access
  * unknown, which costs the stronger of the R and W rows of the table on

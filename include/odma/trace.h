@@ -29,8 +29,10 @@ struct dma_ctx;
 typedef enum dma_trace_type {
     DMA_TRACE_ACCESS = 0, /* guest bytes read or written: dir, addr, len */
     DMA_TRACE_BARRIER,    /* a fence issued: barrier */
-    DMA_TRACE_MAP,        /* dma_map succeeded: dir, addr, len (mapped) */
-    DMA_TRACE_UNMAP,      /* dma_unmap: dir, addr, len (access_len) */
+    DMA_TRACE_MAP,        /* dma_map succeeded: dir, addr, len (mapped); after
+                             dma_map's mb BARRIER event, if it issued one */
+    DMA_TRACE_UNMAP,      /* dma_unmap: dir, addr = the bus address the mapping
+                             started at, len = access_len; same ctx as its MAP */
     DMA_TRACE_NOTIFY      /* dma_notify_barrier; its fence follows */
 } dma_trace_type;
 
