@@ -65,7 +65,7 @@
  *   +31 u8   pad
  *
  * usage: xen_ioreq [-n rounds] [-p policy] [-t seconds] [-c seq] [-f]
- *   -n  requests per policy (default 1000000)
+ *   -n  requests per policy (default 250000)
  *   -p  run only this policy (strict, pcie, pcie-relaxed, none)
  *   -t  watchdog: fail a run that takes longer (default 20 s)
  * Fault injection, to show that the checks catch faults:
@@ -393,7 +393,7 @@ int main(int argc, char **argv)
     static const struct dma_policy *const policies[4] = {
         DMA_POLICY_STRICT, DMA_POLICY_PCIE, DMA_POLICY_PCIE_RELAXED, DMA_POLICY_NONE
     };
-    struct opts o = { 1000000, NULL, 20.0, -1, 0 };
+    struct opts o = { 250000, NULL, 20.0, -1, 0 };
     int c, bad = 0, ran = 0;
     unsigned i;
     while ((c = getopt(argc, argv, "n:p:t:c:f")) != -1) {

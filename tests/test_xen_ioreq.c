@@ -16,7 +16,7 @@
 
 static void test_every_round_verified(void **state)
 {
-    char *argv[] = { "xen_ioreq", "-n", "200000", NULL };
+    char *argv[] = { "xen_ioreq", "-n", "100000", NULL };
     static const char *const policies[4] = { "strict", "pcie", "pcie-relaxed", "none" };
     struct example_run r;
     struct example_row rows[8];
@@ -28,7 +28,7 @@ static void test_every_round_verified(void **state)
     for (i = 0; i < 4; i++) {
         assert_string_equal(rows[i].example, "xen_ioreq");
         assert_string_equal(rows[i].policy, policies[i]);
-        assert_int_equal(rows[i].items, 200000);
+        assert_int_equal(rows[i].items, 100000);
         assert_int_equal(rows[i].errors, 0);
         assert_true(rows[i].rate > 0);
         assert_string_equal(rows[i].verdict, "PASS");

@@ -38,7 +38,7 @@
  *
  * usage: kvm_device [-n requests] [-p policy] [-t seconds]
  *                   [-c i] [-d i] [-f]
- *   -n  requests per policy (default 2000000)
+ *   -n  requests per policy (default 1000000)
  *   -p  run only this policy (strict, pcie, pcie-relaxed, none)
  *   -t  watchdog: fail a run that takes longer (default 20 s)
  * Fault injection, to show that the verification catches faults:
@@ -577,7 +577,7 @@ int main(int argc, char **argv)
     static const struct dma_policy *const policies[4] = {
         DMA_POLICY_STRICT, DMA_POLICY_PCIE, DMA_POLICY_PCIE_RELAXED, DMA_POLICY_NONE
     };
-    struct opts o = { 2000000, NULL, 20.0, -1, -1, 0 };
+    struct opts o = { 1000000, NULL, 20.0, -1, -1, 0 };
     struct sigaction sa;
     int c, kvm, bad = 0, ran = 0;
     unsigned i;
