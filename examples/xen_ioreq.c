@@ -71,6 +71,7 @@
  * Fault injection, to show that the checks catch faults:
  *   -c seq  corrupt the data of response seq
  *   -f      broken device model: IORESP_READY before the result is written
+ *           (and the result only once the hypervisor has looked)
  */
 #define _GNU_SOURCE
 #include <odma.h>
@@ -131,12 +132,6 @@ static void relax(unsigned long *spins)
         sched_yield(); /* be fair when there are fewer CPUs than threads */
 }
 
-static void spin_for(double seconds)
-{
-    double end = now() + seconds;
-    while (now() < end)
-        ;
-}
 
 /* ---------------------------------------------------------------------
  * The device model: odma only.
@@ -159,6 +154,21 @@ static uint64_t get_le(const unsigned char *p, unsigned n)
     while (n--)
         v = v << 8 | p[n];
     return v;
+}
+
+/* -f: wait (up to 2 ms) until the hypervisor has taken the response, so
+ * the broken device model below loses its race every time, not by chance. */
+static void wait_until_taken(struct dma_ctx *ctx, uint64_t slot)
+{
+    double end = now() + 2e-3;
+    unsigned long spins = 0;
+    uint8_t state = 0;
+    while (now() < end) {
+        if (dma_ld_u8_relaxed(ctx, slot + IO_STATE, &state) != DMA_OK ||
+            state != IORESP_READY)
+            return;
+        relax(&spins);
+    }
 }
 
 static void *device_model(void *p)
@@ -214,7 +224,7 @@ static void *device_model(void *p)
             /* Fault injection: a broken device model that says "done"
              * before it writes the result. */
             dma_result r = dma_st_u8(ctx, slot + IO_STATE, IORESP_READY);
-            spin_for(20e-6);
+            wait_until_taken(ctx, slot);
             if (r != DMA_OK || (put_data && dma_st_le64(ctx, slot + IO_DATA, data) != DMA_OK))
                 goto broken;
         }

@@ -45,6 +45,7 @@
  *   -c i  corrupt completion i's checksum
  *   -d i  drop completion i (lost: the watchdog fires)
  *   -f    broken device: write each completion's flag before its body
+ *         (and the body only once the guest has looked, so it always shows)
  */
 #define _GNU_SOURCE
 #include <odma.h>
@@ -160,11 +161,19 @@ static void relax(unsigned long *spins)
         sched_yield(); /* the machine may have fewer free CPUs than threads */
 }
 
-static void spin_for(double seconds)
+/* -f: wait (up to 2 ms) until the guest has reaped completion i, so the
+ * broken device below loses its race every time, not by chance. */
+static void wait_until_reaped(struct vm *v, unsigned long i)
 {
-    double end = now() + seconds;
-    while (now() < end)
-        ;
+    double end = now() + 2e-3;
+    unsigned long spins = 0;
+    uint32_t reaped = 0;
+    while (now() < end) {
+        if (dma_ld_le32_relaxed(&v->dev, PARAMS_GPA + V_REAPED, &reaped) != DMA_OK ||
+            reaped > (uint32_t)i)
+            return;
+        relax(&spins);
+    }
 }
 
 static void *device(void *p)
@@ -210,7 +219,7 @@ static void *device(void *p)
             /* Fault injection: a broken device model that hands the
              * completion over before writing it. */
             dma_result r = dma_st_le32(&v->dev, cpl_gpa + 12, want);
-            spin_for(20e-6);
+            wait_until_reaped(v, i);
             if (r != DMA_OK || dma_write(&v->dev, cpl_gpa, cpl, 12) != DMA_OK) {
                 v->dev_errors++;
                 return NULL;
