@@ -37,7 +37,7 @@ TEST_DEPS := $(HEADERS) $(wildcard tests/*.h)
 # and exits non-zero on any error.
 EXAMPLES := desc_ring
 
-.PHONY: all test demo install uninstall clean
+.PHONY: all test demo install uninstall clean litmus cross-test codegen
 
 all: $(foreach cc,$(COMPILERS),$(addprefix $(BUILD)/$(cc)/,$(TEST_NAMES))) \
      $(addprefix $(BUILD)/examples/,$(EXAMPLES))
@@ -85,3 +85,6 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)
+
+# Issue 6: litmus suite, cross-arch runs under qemu-user, codegen table.
+include tests/litmus/rules.mk tests/cross/rules.mk tests/codegen/rules.mk
