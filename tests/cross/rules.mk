@@ -30,6 +30,7 @@ cross_qemu_ppc64le := qemu-ppc64le
 cross_qemu_riscv64 := qemu-riscv64
 cross_qemu_s390x := qemu-s390x
 cross_qemu_armhf := qemu-arm
+cross_endian_s390x := big
 
 $(CROSS_CMOCKA)/src/.stamp: tests/cross/cmocka.sh
 	tests/cross/cmocka.sh fetch $(CROSS_CMOCKA)
@@ -57,11 +58,12 @@ cross-test:
 	  $(if $(CROSS_REQUIRE),exit 1,:))
 	@$(MAKE) --no-print-directory $(addprefix cross-build-,$(cross_have))
 	@passed=""; failed=""; \
-	for pair in $(foreach a,$(cross_have),$(a):$(cross_qemu_$(a))); do \
-	  a=$${pair%%:*}; q=$${pair#*:}; ok=1; \
+	for triple in $(foreach a,$(cross_have),$(a):$(cross_qemu_$(a)):$(or $(cross_endian_$(a)),little)); do \
+	  a=$${triple%%:*}; rest=$${triple#*:}; q=$${rest%%:*}; endian=$${rest#*:}; ok=1; \
 	  for t in $(TEST_NAMES); do \
 	    echo "== $$a $$t"; \
-	    ODMA_LITMUS_ITER=$(CROSS_LITMUS_ITER) $$q $(CROSS_BUILD)/$$a/$$t || { ok=0; failed="$$failed $$a/$$t"; }; \
+	    ODMA_LITMUS_ITER=$(CROSS_LITMUS_ITER) ODMA_EXPECT_ENDIAN=$$endian \
+	      $$q $(CROSS_BUILD)/$$a/$$t || { ok=0; failed="$$failed $$a/$$t"; }; \
 	  done; \
 	  [ $$ok = 1 ] && passed="$$passed $$a"; \
 	done; \
