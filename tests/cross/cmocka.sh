@@ -33,7 +33,9 @@ fetch)
          "http://deb.debian.org/debian bookworm main" > "$apt/sources.list"
     aptopts=(-qq -o "Dir::Etc::SourceList=$apt/sources.list"
              -o "Dir::Etc::SourceParts=/dev/null" -o "Dir::State::Lists=$apt/lists"
-             -o "Dir::Cache=$apt/cache" -o "APT::Sandbox::User=root")
+             -o "Dir::Cache=$apt/cache")
+    # As root apt would hand the download to user _apt, who cannot write here.
+    [ "$(id -u)" = 0 ] && aptopts+=(-o "APT::Sandbox::User=root")
     apt-get "${aptopts[@]}" update
     (cd "$apt" && apt-get "${aptopts[@]}" source --download-only cmocka >/dev/null)
     orig=$(ls "$apt"/cmocka_*.orig.tar.* | grep -v '\.asc$' | head -n 1)
