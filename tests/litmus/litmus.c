@@ -469,7 +469,7 @@ int main(int argc, char **argv)
     unsigned passed = 0, failed = 0, info = 0;
     size_t s;
     int a, f;
-    for (a = 1; a < argc; a++) {
+    for (a = 1; a < argc; a += 2) {
         const char *v = a + 1 < argc ? argv[a + 1] : NULL;
         if (!v)
             usage();
@@ -489,7 +489,6 @@ int main(int argc, char **argv)
                           : !strcmp(v, "t1") ? STAGGER_T1 : STAGGER_BOTH;
         else
             usage();
-        a++;
     }
     if (!cfg.iters || !cfg.chunk || !cfg.span)
         usage();
