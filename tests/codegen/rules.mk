@@ -9,6 +9,7 @@
 
 codegen:
 	@mkdir -p $(BUILD)/codegen
-	@tests/codegen/codegen.sh $(BUILD)/codegen | tee $(BUILD)/codegen/table.md
+	@rc=0; tests/codegen/codegen.sh $(BUILD)/codegen >$(BUILD)/codegen/table.md || rc=$$?; \
+	  cat $(BUILD)/codegen/table.md; exit $$rc
 	@echo
 	@tests/codegen/steps.sh $(BUILD)/codegen
