@@ -5,6 +5,7 @@
  * The expected bytes are spelled out, never computed by the code under
  * test.
  */
+#include <stdlib.h>
 #define ODMA_TESTING_IMPLEMENTATION
 #include "fixture.h"
 
@@ -138,6 +139,51 @@ static void test_roundtrip(void **state)
     }
 }
 
+/*
+ * On a big-endian host (s390x) the le accessors must swap and the be ones
+ * must not; on a little-endian host the reverse. The layout tests above
+ * pass on both only if each path is right; this one says which path ran,
+ * checks odma's compile-time byte order against the CPU's, and, when
+ * ODMA_EXPECT_ENDIAN=big|little is set (make cross-test sets it), that the
+ * binary really runs on the byte order its architecture has.
+ */
+static void test_host_byte_order(void **state)
+{
+    struct fixture *f = (struct fixture *)*state;
+    struct dma_ctx *c = &f->ctx;
+    const uint32_t v32 = 0x01020304u;
+    const uint64_t v64 = 0x0102030405060708ull;
+    const uint16_t v16 = 0x0102;
+    unsigned char native[8];
+    const char *expect = getenv("ODMA_EXPECT_ENDIAN");
+    bool big;
+    memcpy(native, &v32, 4);
+    big = native[0] == 0x01;
+    assert_true(native[0] == 0x01 || native[0] == 0x04);
+    assert_int_equal(ODMA__HOST_BIG_ENDIAN, big);
+    if (expect)
+        assert_string_equal(expect, big ? "big" : "little");
+    print_message("  host is %s-endian: the %s accessors byte-swap\n", big ? "big" : "little",
+                  big ? "le" : "be");
+
+    /* The guest bytes equal the host's own representation exactly when
+     * the guest order is the host's: the other order was swapped. */
+    assert_int_equal(dma_st_le32(c, 0x1400, v32), DMA_OK);
+    assert_int_equal(memcmp(fixture_host(f, 0x1400), native, 4) == 0, !big);
+    assert_int_equal(dma_st_be32(c, 0x1404, v32), DMA_OK);
+    assert_int_equal(memcmp(fixture_host(f, 0x1404), native, 4) == 0, big);
+    memcpy(native, &v64, 8);
+    assert_int_equal(dma_st_le64(c, 0x1408, v64), DMA_OK);
+    assert_int_equal(memcmp(fixture_host(f, 0x1408), native, 8) == 0, !big);
+    assert_int_equal(dma_st_be64(c, 0x1410, v64), DMA_OK);
+    assert_int_equal(memcmp(fixture_host(f, 0x1410), native, 8) == 0, big);
+    memcpy(native, &v16, 2);
+    assert_int_equal(dma_st_le16(c, 0x1418, v16), DMA_OK);
+    assert_int_equal(memcmp(fixture_host(f, 0x1418), native, 2) == 0, !big);
+    assert_int_equal(dma_st_be16(c, 0x141a, v16), DMA_OK);
+    assert_int_equal(memcmp(fixture_host(f, 0x141a), native, 2) == 0, big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +192,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unaligned, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_cross_region, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_roundtrip, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_host_byte_order, fixture_setup, fixture_teardown),
     };
     return cmocka_run_group_tests_name("ldst", tests, NULL, NULL);
 }

@@ -65,11 +65,15 @@ static inline void handshake_init(struct handshake *h)
     atomic_init(&h->arrived[1].n, 0);
 }
 
+/* Spins, but yields the CPU after a long wait: on a loaded machine the
+ * other thread may have been preempted, and spinning only delays it. */
 static inline void handshake_wait(struct handshake *h, int me, unsigned long i)
 {
+    unsigned spins = 0;
     atomic_store_explicit(&h->arrived[me].n, i, memory_order_release);
     while (atomic_load_explicit(&h->arrived[!me].n, memory_order_acquire) < i)
-        ;
+        if (++spins % 4096u == 0)
+            sched_yield();
 }
 
 /*
