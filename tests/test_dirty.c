@@ -123,7 +123,7 @@ static void test_start_stop_and_errors(void **state)
     {
         unsigned long big[1] = { 0 };
         struct dma_dirty_log huge = { big, 1, 21 };
-        unsigned long out[1];
+        unsigned long out[1] = { 0 };
         assert_int_equal(dma_ctx_set_dirty_log(&d->ctx, RAM_BASE, &huge), DMA_OK);
         assert_int_equal(dma_st_le32(&d->ctx, RAM_BASE + 50 * 4096, 1), DMA_OK);
         assert_int_equal(dma_dirty_log_harvest(&huge, out), 1);

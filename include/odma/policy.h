@@ -27,6 +27,13 @@
  * every write): publish records with dma_write_publish() or a _release
  * store.
  *
+ * No policy puts a full barrier between two device writes, and a wmb
+ * there does not order them against a guest CPU's write to the second
+ * location (the "R" litmus shape: wmb + mb is allowed by the Linux-kernel
+ * memory model and observed on POWER). A device model that must not lose
+ * that race calls odma_mb() (or dma_notify_barrier()) between the two
+ * writes. tests/litmus/ shows which shapes each form forbids.
+ *
  * Users may define their own table:
  *
  *     static const struct dma_policy my_bus = {
