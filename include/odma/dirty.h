@@ -68,14 +68,24 @@ static inline dma_result dma_ctx_set_dirty_log(struct dma_ctx *ctx, uint64_t gpa
     return DMA_OK;
 }
 
-/* Mark the pages of [gpa, gpa + len) in region r, after the data landed. */
-ODMA__SLOW void odma__mark_dirty_slow(struct dma_dirty_log *log, const struct dma_region *r,
-                                      uint64_t gpa, uint64_t len)
+/*
+ * Mark the pages of [gpa, gpa + len) in region r, after the data landed
+ * (release: a harvester that takes the bit sees the data). The acquire
+ * re-load pairs with dma_ctx_set_dirty_log()'s release store, so the log
+ * fields are seen initialised; it is paid only while logging is on.
+ */
+ODMA__SLOW void odma__mark_dirty_slow(struct dma_region *r, uint64_t gpa, uint64_t len)
 {
-    unsigned shift = odma__page_shift(log);
-    uint64_t first = (gpa >> shift) - (r->gpa >> shift);
-    uint64_t last = ((gpa + (len - 1)) >> shift) - (r->gpa >> shift);
-    ODMA__ATOMIC(unsigned long) *w = (ODMA__ATOMIC(unsigned long) *)(void *)log->bits;
+    struct dma_dirty_log *log = ODMA__LOAD(&r->dirty, ODMA__MO_ACQUIRE);
+    ODMA__ATOMIC(unsigned long) *w;
+    unsigned shift;
+    uint64_t first, last;
+    if (!log)
+        return; /* stopped since the caller looked */
+    shift = odma__page_shift(log);
+    first = (gpa >> shift) - (r->gpa >> shift);
+    last = ((gpa + (len - 1)) >> shift) - (r->gpa >> shift);
+    w = (ODMA__ATOMIC(unsigned long) *)(void *)log->bits;
     while (first <= last) {
         uint64_t word = first / ODMA__ULONG_BITS;
         unsigned bit = (unsigned)(first % ODMA__ULONG_BITS);
@@ -88,12 +98,13 @@ ODMA__SLOW void odma__mark_dirty_slow(struct dma_dirty_log *log, const struct dm
     }
 }
 
+/* On every write path: one relaxed load (no barrier instruction on any
+ * host) while logging is off. */
 static inline __attribute__((always_inline)) void
 odma__mark_dirty(struct dma_region *r, uint64_t gpa, uint64_t len)
 {
-    struct dma_dirty_log *log = ODMA__LOAD(&r->dirty, ODMA__MO_ACQUIRE);
-    if (ODMA__UNLIKELY(log != NULL) && len)
-        odma__mark_dirty_slow(log, r, gpa, len);
+    if (ODMA__UNLIKELY(ODMA__LOAD(&r->dirty, ODMA__MO_RELAXED) != NULL) && len)
+        odma__mark_dirty_slow(r, gpa, len);
 }
 
 /*

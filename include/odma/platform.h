@@ -92,8 +92,11 @@
 #endif
 #define ODMA__THREAD_STATE(T, name) ODMA__TLS_ATTR ODMA__THREAD_LOCAL T name
 
-/* Out of line, kept out of the hot path; unused ones raise no warning. */
-#define ODMA__SLOW static __attribute__((unused, noinline, cold))
+/* Out of line, kept out of the hot path; unused ones raise no warning.
+ * Not `cold`: gcc 12 then moved whole store fast paths (which hold one
+ * unlikely call to such a function) into .text.unlikely. Call sites say
+ * ODMA__UNLIKELY instead. */
+#define ODMA__SLOW static __attribute__((unused, noinline))
 
 #define ODMA__LIKELY(x) __builtin_expect(!!(x), 1)
 #define ODMA__UNLIKELY(x) __builtin_expect(!!(x), 0)
