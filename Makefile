@@ -39,7 +39,7 @@ TEST_DEPS := $(HEADERS) $(wildcard tests/*.h)
 # and exits non-zero on any error.
 EXAMPLES := desc_ring
 
-.PHONY: all test demo install uninstall clean
+.PHONY: all test demo install uninstall clean bench
 
 all: $(foreach cc,$(COMPILERS),$(addprefix $(BUILD)/$(cc)/,$(TEST_NAMES))) \
      $(addprefix $(BUILD)/examples/,$(EXAMPLES))
@@ -87,3 +87,5 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)
+
+include tests/bench/rules.mk
