@@ -86,19 +86,26 @@ static inline void odma__mark_ordered(unsigned covered)
 static inline __attribute__((always_inline)) void odma__hw_fence(dma_barrier b)
 {
     ODMA__COMPILER_BARRIER();
-    if (b == DMA_BARRIER_MB) {
 #if defined(__x86_64__) || defined(__i386__)
+    if (b == DMA_BARRIER_MB) {
         volatile ODMA__ATOMIC(int) word;
         ODMA__STORE(&word, 0, ODMA__MO_RELAXED);
         (void)ODMA__FETCH_OR(&word, 0, ODMA__MO_SEQ_CST);
+    } else if (b != DMA_BARRIER_NONE) {
+        /* rmb and wmb emit no instruction on x86: one fence at least as
+         * strong as both, so that a runtime-chosen barrier costs one test
+         * (the separate release/acquire branches were not merged by gcc). */
+        ODMA__FENCE(ODMA__MO_ACQ_REL);
+    }
 #else
+    if (b == DMA_BARRIER_MB) {
         ODMA__FENCE(ODMA__MO_SEQ_CST);
-#endif
     } else if (b == DMA_BARRIER_WMB) {
         ODMA__FENCE(ODMA__MO_RELEASE);
     } else if (b == DMA_BARRIER_RMB) {
         ODMA__FENCE(ODMA__MO_ACQUIRE);
     }
+#endif
     ODMA__COMPILER_BARRIER();
 }
 
