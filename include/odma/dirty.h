@@ -69,7 +69,7 @@ static inline dma_result dma_ctx_set_dirty_log(struct dma_ctx *ctx, uint64_t gpa
 }
 
 /* Mark the pages of [gpa, gpa + len) in region r, after the data landed. */
-ODMA__SLOW void odma__mark_dirty_slow(struct dma_dirty_log *log, const struct dma_region *r,
+static __attribute__((unused, noinline)) void odma__mark_dirty_slow(struct dma_dirty_log *log, const struct dma_region *r,
                                       uint64_t gpa, uint64_t len)
 {
     unsigned shift = odma__page_shift(log);
