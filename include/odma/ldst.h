@@ -55,8 +55,8 @@ odma__store(struct dma_ctx *ctx, uint64_t addr, void *raw, size_t n, dma_variant
 }
 
 #define ODMA__LD(name, T, sfx, variant)                                       \
-    static inline dma_result dma_ld_##name##sfx(struct dma_ctx *ctx,          \
-                                                uint64_t addr, T *val)        \
+    ODMA__ACCESSOR dma_result dma_ld_##name##sfx(struct dma_ctx *ctx,         \
+                                                 uint64_t addr, T *val)       \
     {                                                                         \
         T raw_;                                                               \
         dma_result res_;                                                      \
@@ -67,8 +67,8 @@ odma__store(struct dma_ctx *ctx, uint64_t addr, void *raw, size_t n, dma_variant
         return res_;                                                          \
     }
 #define ODMA__ST(name, T, sfx, variant)                                       \
-    static inline dma_result dma_st_##name##sfx(struct dma_ctx *ctx,          \
-                                                uint64_t addr, T val)         \
+    ODMA__ACCESSOR dma_result dma_st_##name##sfx(struct dma_ctx *ctx,         \
+                                                 uint64_t addr, T val)        \
     {                                                                         \
         T raw_ = odma__order_##name(val);                                     \
         return odma__store(ctx, addr, &raw_, sizeof(T), variant);             \
