@@ -109,6 +109,26 @@ static inline __attribute__((always_inline)) void odma__hw_fence(dma_barrier b)
     ODMA__COMPILER_BARRIER();
 }
 
+/* Does barrier b emit no instruction on this host (only a compiler barrier)? */
+static inline bool odma__fence_is_free(dma_barrier b)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    return b != DMA_BARRIER_MB;
+#else
+    return b == DMA_BARRIER_NONE;
+#endif
+}
+
+/* Whichever of rmb/wmb the table asked for, where both are free: on x86 an
+ * acq_rel fence (a compiler barrier, no instruction); elsewhere "free"
+ * means NONE, and nothing is emitted. */
+static inline __attribute__((always_inline)) void odma__free_fence(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    odma__hw_fence(DMA_BARRIER_RMB);
+#endif
+}
+
 /* Every barrier odma issues goes through here: the fence, then the hook. */
 static inline __attribute__((always_inline)) void
 odma__fence(dma_barrier b, const struct dma_ctx *ctx, dma_variant variant)

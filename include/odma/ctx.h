@@ -117,6 +117,10 @@ struct dma_ctx {
      * (see odma/barrier.h), the barrier to issue and the state after. */
     uint8_t need[2][16];
     uint8_t next[2][16];
+    /* Per direction, a bit per state in which an ordered access needs no
+     * fence instruction and leaves the state as it is (the steady states
+     * of a stream of such accesses); see odma__order_pre(). */
+    uint16_t quiet[2];
     const struct dma_policy *policy;
     dma_translate_fn translate;
     void *translate_opaque;
@@ -184,6 +188,12 @@ static inline void dma_ctx_init(struct dma_ctx *ctx, const struct dma_policy *po
             ctx->need[d][s] = (uint8_t)b;
             ctx->next[d][s] = (uint8_t)(pending ^ ODMA__P_ALL);
         }
+    }
+    for (d = 0; d < 2; d++) {
+        ctx->quiet[d] = 0;
+        for (s = 0; s < 16; s++)
+            if (ctx->next[d][s] == s && odma__fence_is_free((dma_barrier)ctx->need[d][s]))
+                ctx->quiet[d] = (uint16_t)(ctx->quiet[d] | (1u << s));
     }
 }
 
