@@ -18,6 +18,11 @@
  *              style: poll the flag, odma_rmb(), read body and buffer;
  *              write the completion body, odma_wmb(), its flag; odma_mb()
  *              before the interrupt
+ *   handtuned+mb  the same plus one odma_mb() before polling each
+ *              descriptor: the write->read full barrier that STRICT and
+ *              PCIE put between a completion and the next descriptor read.
+ *              STRICT against this one is odma's own overhead; this one
+ *              against handtuned is what that barrier costs
  *   strict     dma_read_consume, dma_read, dma_write_publish,
  *              dma_notify_barrier on a DMA_POLICY_STRICT context
  *   pcie       the same calls on a DMA_POLICY_PCIE context
@@ -26,8 +31,9 @@
  *              fence + bounds check + memcpy, and a fence before the
  *              interrupt
  *
- * Variants run in interleaved rounds (order rotated each round), the
- * median is reported, and every ratio comes from the same run.
+ * Variants run in interleaved rounds (each round runs every variant once,
+ * order rotated), so a busy moment of a shared machine hits them alike;
+ * each ratio is the median of its per-round ratios.
  *
  * usage: ring [--quick] [--csv FILE] [--cc NAME]
  */
@@ -47,10 +53,12 @@
 #define CPL_BASE 0x20000ull
 #define BUF_BASE 0x100000ull
 #define RAM_SIZE 0x200000ull
-#define NVARIANTS 4
+#define NVARIANTS 5
+#define MAX_ROUNDS 32
 
-enum variant { V_HANDTUNED, V_STRICT, V_PCIE, V_QEMU };
-static const char *const variant_name[NVARIANTS] = { "handtuned", "strict", "pcie", "qemu" };
+enum variant { V_HANDTUNED, V_HANDTUNED_MB, V_STRICT, V_PCIE, V_QEMU };
+static const char *const variant_name[NVARIANTS] = { "handtuned", "handtuned+mb", "strict",
+                                                     "pcie", "qemu" };
 
 struct ring {
     unsigned char *ram;
@@ -133,6 +141,9 @@ static void *device(void *p)
         uint32_t len;
         switch (r->variant) {
         case V_HANDTUNED:
+        case V_HANDTUNED_MB:
+            if (r->variant == V_HANDTUNED_MB)
+                odma_mb();
             for (;;) {
                 bad |= dma_ld_le16_relaxed(c, d + 14, &f) != DMA_OK;
                 if (f == want || bad)
@@ -268,12 +279,32 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+struct stat3 {
+    double med, lo, hi;
+};
+
+static struct stat3 stats(const double *x, int n)
+{
+    double s[MAX_ROUNDS];
+    struct stat3 r;
+    memcpy(s, x, sizeof(double) * (size_t)n);
+    qsort(s, (size_t)n, sizeof(double), cmp_double);
+    r.med = s[n / 2];
+    r.lo = s[0];
+    r.hi = s[n - 1];
+    return r;
+}
+
 int main(int argc, char **argv)
 {
-    double rate[NVARIANTS][16], med[NVARIANTS], lo[NVARIANTS], hi[NVARIANTS];
+    /* rate[v][i]: requests/s of variant v in round i; ratio[v][w][i] the
+     * paired ratio rate[v][i] / rate[w][i] of the same round. */
+    static double rate[NVARIANTS][MAX_ROUNDS], ratio[NVARIANTS][NVARIANTS][MAX_ROUNDS];
+    struct stat3 st[NVARIANTS], rs[NVARIANTS][NVARIANTS];
+    static const int base[3] = { V_HANDTUNED, V_HANDTUNED_MB, V_QEMU };
     const char *csv = NULL, *cc = "cc";
     unsigned long items;
-    int quick = 0, rounds, pin, i, v, k;
+    int quick = 0, rounds, pin, i, v, w, k;
     FILE *out = NULL;
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
@@ -287,8 +318,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    rounds = quick ? 1 : 7;
-    items = quick ? 20000 : 300000;
+    rounds = quick ? 1 : 21;
+    items = quick ? 20000 : 200000;
     pin = usable_cpus() >= 2;
     if (pin)
         pin_to_nth_cpu(0);
@@ -302,25 +333,37 @@ int main(int argc, char **argv)
             }
         }
     for (v = 0; v < NVARIANTS; v++) {
-        qsort(rate[v], (size_t)rounds, sizeof(double), cmp_double);
-        med[v] = rate[v][rounds / 2];
-        lo[v] = rate[v][0];
-        hi[v] = rate[v][rounds - 1];
+        st[v] = stats(rate[v], rounds);
+        for (w = 0; w < NVARIANTS; w++) {
+            for (i = 0; i < rounds; i++)
+                ratio[v][w][i] = rate[v][i] / rate[w][i];
+            rs[v][w] = stats(ratio[v][w], rounds);
+        }
     }
     if (csv && !(out = fopen(csv, "a"))) {
         perror(csv);
         return 1;
     }
-    printf("| ring (%s) | requests/s (min-max) | x handtuned | x qemu |\n", cc);
-    printf("|---|---:|---:|---:|\n");
+    printf("| ring (%s) | requests/s (min-max) | x handtuned | x handtuned+mb | x qemu |\n", cc);
+    printf("|---|---:|---:|---:|---:|\n");
     for (v = 0; v < NVARIANTS; v++) {
-        printf("| %s | %.0f (%.0f-%.0f) | %.2f | %.2f |\n", variant_name[v], med[v], lo[v],
-               hi[v], med[v] / med[V_HANDTUNED], med[v] / med[V_QEMU]);
-        if (out)
+        printf("| %s | %.0f (%.0f-%.0f) |", variant_name[v], st[v].med, st[v].lo, st[v].hi);
+        for (k = 0; k < 3; k++)
+            printf(" %.2f (%.2f-%.2f) |", rs[v][base[k]].med, rs[v][base[k]].lo,
+                   rs[v][base[k]].hi);
+        printf("\n");
+        if (out) {
             fprintf(out, "ring,%d slots,requests,%s,%s,req_per_s,%.0f,%.0f,%.0f,%d\n", SLOTS,
-                    variant_name[v], cc, med[v], lo[v], hi[v], rounds);
+                    variant_name[v], cc, st[v].med, st[v].lo, st[v].hi, rounds);
+            for (k = 0; k < 3; k++)
+                fprintf(out, "ring,%d slots,ratio,%s/%s,%s,ratio,%.4f,%.4f,%.4f,%d\n", SLOTS,
+                        variant_name[v], variant_name[base[k]], cc, rs[v][base[k]].med,
+                        rs[v][base[k]].lo, rs[v][base[k]].hi, rounds);
+        }
     }
-    printf("\n(%lu requests per run, median of %d rounds, %s)\n", items, rounds,
+    printf("\n(%lu requests per run, %d rounds; ratios are medians of per-round ratios, "
+           "each round running every variant back to back; %s)\n",
+           items, rounds,
            pin ? "driver on CPU 0, device on CPU 1" : "unpinned: fewer than 2 CPUs");
     if (out)
         fclose(out);
