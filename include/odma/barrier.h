@@ -82,6 +82,17 @@ static inline void odma__mark_ordered(unsigned covered)
     odma__thread_done = (uint8_t)(odma__thread_done | covered);
 }
 
+/* Barrier b, then an access of direction dir, as one state update: stored
+ * only if it changes (in a stream of such pairs it does not). */
+static inline __attribute__((always_inline)) void odma__mark_after_barrier(dma_barrier b,
+                                                                           dma_dir dir)
+{
+    unsigned s = odma__thread_done;
+    unsigned n = (s | odma__covered_by(b)) & ~odma__pending_of(dir);
+    if (n != s)
+        odma__thread_done = (uint8_t)n;
+}
+
 /* The hardware fence alone: no state, no trace. */
 static inline __attribute__((always_inline)) void odma__hw_fence(dma_barrier b)
 {

@@ -115,11 +115,12 @@ static inline dma_result dma_write_publish(struct dma_ctx *ctx, uint64_t addr,
     odma__record_body(ctx, hot, addr, r, len, flag_off, flag_len, DMA_DIR_WRITE,
                       DMA_VARIANT_PUBLISH);
     odma__fence(DMA_BARRIER_WMB, ctx, DMA_VARIANT_PUBLISH);
-    odma__mark_ordered(odma__covered_by(DMA_BARRIER_WMB));
     /* Checked: aligned and in one segment, so one atomic access. */
     odma__record_piece(ctx, hot, addr + flag_off, r + flag_off, flag_len, DMA_DIR_WRITE,
                        DMA_VARIANT_PUBLISH, 0);
-    odma__mark_pending(odma__pending_of(DMA_DIR_WRITE));
+    /* The wmb ordered everything before it; the flag is now pending. One
+     * state update for both (no store at all in a stream of publishes). */
+    odma__mark_after_barrier(DMA_BARRIER_WMB, DMA_DIR_WRITE);
     return DMA_OK;
 }
 
@@ -136,10 +137,10 @@ static inline dma_result dma_read_consume(struct dma_ctx *ctx, uint64_t addr, vo
     odma__record_piece(ctx, hot, addr + flag_off, r + flag_off, flag_len, DMA_DIR_READ,
                        DMA_VARIANT_CONSUME, 0);
     odma__fence(DMA_BARRIER_RMB, ctx, DMA_VARIANT_CONSUME);
-    odma__mark_ordered(odma__covered_by(DMA_BARRIER_RMB));
     odma__record_body(ctx, hot, addr, r, len, flag_off, flag_len, DMA_DIR_READ,
                       DMA_VARIANT_CONSUME);
-    odma__mark_pending(odma__pending_of(DMA_DIR_READ));
+    /* The rmb ordered the flag (and earlier reads); the body is pending. */
+    odma__mark_after_barrier(DMA_BARRIER_RMB, DMA_DIR_READ);
     return DMA_OK;
 }
 
