@@ -11,10 +11,12 @@ here=$(dirname "$0")
 csv=$dir/results.csv
 echo "group,size,pattern,variant,cc,metric,median,min,max,runs" >"$csv"
 
-cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
+field() { lscpu 2>/dev/null | sed -n "s/^$1: *//p" | head -n1; }
+cpu="$(field 'Model name') (family $(field 'CPU family'), model $(field 'Model'))"
+hv=$(field 'Hypervisor vendor')
 echo "# odma benchmarks"
 echo
-echo "- CPU: ${cpu:-unknown}, $(nproc) CPUs online; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- CPU: $cpu${hv:+, under $hv}, $(nproc) CPUs online; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- $(gcc --version | head -n1); $(clang --version | head -n1)"
 [ -n "$quick" ] && echo "- QUICK run: too short to mean anything; checks the harness only"
 echo
