@@ -285,8 +285,8 @@ static inline unsigned odma__slow_flags(dma_dir dir)
  * known at compile time to be at most 8 (every ld/st) one compare against
  * fit8 does: an access in a region's last 7 bytes then takes the slow path.
  */
-static inline struct dma_region *odma__hot_region(struct dma_ctx *ctx, uint64_t addr,
-                                                  uint64_t len, dma_dir dir)
+static inline __attribute__((always_inline)) struct dma_region *
+odma__hot_region(struct dma_ctx *ctx, uint64_t addr, uint64_t len, dma_dir dir)
 {
     struct dma_region *r;
     uint64_t off;
