@@ -45,6 +45,7 @@ plot "$tmp/plot_4B.dat" using 5:xtic(1) title "read stream" lc rgb "#4477aa", \
      "" using 7 title "alternating" lc rgb "#228833"
 unset logscale y
 set yrange [0:*]
+set key top right
 set ylabel "million requests/s"
 set title "descriptor ring, 2 threads (median)"
 plot "$tmp/plot_ring.dat" using 2:xtic(1) title "gcc" lc rgb "#4477aa", \
