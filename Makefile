@@ -41,7 +41,7 @@ TEST_DEPS := $(HEADERS) $(wildcard tests/*.h)
 # runs them all and prints the closing table.
 EXAMPLES := desc_ring nvme_cq e1000_rx xen_ioreq kvm_device
 
-.PHONY: all test demo install uninstall clean readme-example litmus cross-test codegen
+.PHONY: all test demo install uninstall clean readme-example litmus cross-test codegen bench
 
 all: $(foreach cc,$(COMPILERS),$(addprefix $(BUILD)/$(cc)/,$(TEST_NAMES))) \
      $(addprefix $(BUILD)/examples/,$(EXAMPLES))
@@ -93,3 +93,4 @@ clean:
 
 # Issue 6: litmus suite, cross-arch runs under qemu-user, codegen table.
 include tests/litmus/rules.mk tests/cross/rules.mk tests/codegen/rules.mk
+include tests/bench/rules.mk

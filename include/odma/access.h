@@ -243,6 +243,31 @@ ODMA__SLOW dma_result odma__access_slow(struct dma_ctx *ctx, uint64_t addr, void
 }
 
 /*
+ * The fast path alone: the hinted region holds the whole access, which is
+ * then done here (true); else nothing happened (false) and the caller
+ * takes a slow path. ctx is not NULL.
+ */
+static inline __attribute__((always_inline)) bool
+odma__access_fast(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len, dma_dir dir,
+                  dma_variant v, int set_byte)
+{
+    struct dma_region *r = odma__hot_region(ctx, addr, len, dir);
+    unsigned char *host;
+    if (ODMA__UNLIKELY(r == NULL || len == 0))
+        return false;
+    /* Before the barrier, which is also a compiler barrier: computed
+     * after it, the region's fields would be loaded a second time. */
+    host = r->host + (addr - r->gpa);
+    odma__order_pre(ctx, dir, v);
+    odma__ram_move(host, buf, len, dir, addr, set_byte);
+    if (dir == DMA_DIR_WRITE)
+        odma__mark_dirty(r, addr, len);
+    odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, 0, ctx, addr, len);
+    odma__order_post(ctx, v);
+    return true;
+}
+
+/*
  * Every single-range accessor comes here. Inlined into each caller, so a
  * constant len and variant fold away: the common case is the gate and
  * hinted region's bounds check, the policy lookup, and the access itself.
@@ -251,51 +276,42 @@ static inline __attribute__((always_inline)) dma_result
 odma__access(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len, dma_dir dir,
              dma_variant v, int set_byte)
 {
-    struct dma_region *r;
     if (ODMA__UNLIKELY(!ctx))
         return odma__fail(DMA_ERR_INVALID, buf, len, dir);
     if (ODMA__UNLIKELY(!buf && set_byte < 0 && len))
         return DMA_ERR_INVALID;
-    r = odma__hot_region(ctx, addr, len, dir);
-    if (ODMA__LIKELY(r != NULL && len != 0)) {
-        odma__order_pre(ctx, dir, v);
-        odma__ram_move(r->host + (addr - r->gpa), buf, len, dir, addr, set_byte);
-        if (dir == DMA_DIR_WRITE)
-            odma__mark_dirty(r, addr, len);
-        odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, 0, ctx, addr, len);
-        odma__order_post(ctx, v);
+    if (ODMA__LIKELY(odma__access_fast(ctx, addr, buf, len, dir, v, set_byte)))
         return DMA_OK;
-    }
     return odma__access_slow(ctx, addr, buf, len, dir, v, set_byte);
 }
 
-static inline dma_result dma_read(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len)
+ODMA__ACCESSOR dma_result dma_read(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len)
 {
     return odma__access(ctx, addr, buf, len, DMA_DIR_READ, DMA_VARIANT_ORDERED, -1);
 }
 
-static inline dma_result dma_read_relaxed(struct dma_ctx *ctx, uint64_t addr, void *buf,
+ODMA__ACCESSOR dma_result dma_read_relaxed(struct dma_ctx *ctx, uint64_t addr, void *buf,
                                           size_t len)
 {
     return odma__access(ctx, addr, buf, len, DMA_DIR_READ, DMA_VARIANT_RELAXED, -1);
 }
 
 /* buf is not written through; the cast only shares one code path. */
-static inline dma_result dma_write(struct dma_ctx *ctx, uint64_t addr, const void *buf,
+ODMA__ACCESSOR dma_result dma_write(struct dma_ctx *ctx, uint64_t addr, const void *buf,
                                    size_t len)
 {
     return odma__access(ctx, addr, (void *)(uintptr_t)buf, len, DMA_DIR_WRITE,
                         DMA_VARIANT_ORDERED, -1);
 }
 
-static inline dma_result dma_write_relaxed(struct dma_ctx *ctx, uint64_t addr,
+ODMA__ACCESSOR dma_result dma_write_relaxed(struct dma_ctx *ctx, uint64_t addr,
                                            const void *buf, size_t len)
 {
     return odma__access(ctx, addr, (void *)(uintptr_t)buf, len, DMA_DIR_WRITE,
                         DMA_VARIANT_RELAXED, -1);
 }
 
-static inline dma_result dma_rw(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len,
+ODMA__ACCESSOR dma_result dma_rw(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len,
                                 dma_dir dir)
 {
     if (dir == DMA_DIR_READ)
@@ -305,7 +321,7 @@ static inline dma_result dma_rw(struct dma_ctx *ctx, uint64_t addr, void *buf, s
     return DMA_ERR_INVALID;
 }
 
-static inline dma_result dma_rw_relaxed(struct dma_ctx *ctx, uint64_t addr, void *buf,
+ODMA__ACCESSOR dma_result dma_rw_relaxed(struct dma_ctx *ctx, uint64_t addr, void *buf,
                                         size_t len, dma_dir dir)
 {
     if (dir == DMA_DIR_READ)
@@ -316,13 +332,13 @@ static inline dma_result dma_rw_relaxed(struct dma_ctx *ctx, uint64_t addr, void
 }
 
 /* Fill with (unsigned char)byte. A write for ordering purposes. */
-static inline dma_result dma_set(struct dma_ctx *ctx, uint64_t addr, int byte, size_t len)
+ODMA__ACCESSOR dma_result dma_set(struct dma_ctx *ctx, uint64_t addr, int byte, size_t len)
 {
     return odma__access(ctx, addr, NULL, len, DMA_DIR_WRITE, DMA_VARIANT_ORDERED,
                         (int)(unsigned char)byte);
 }
 
-static inline dma_result dma_set_relaxed(struct dma_ctx *ctx, uint64_t addr, int byte,
+ODMA__ACCESSOR dma_result dma_set_relaxed(struct dma_ctx *ctx, uint64_t addr, int byte,
                                          size_t len)
 {
     return odma__access(ctx, addr, NULL, len, DMA_DIR_WRITE, DMA_VARIANT_RELAXED,

@@ -82,6 +82,17 @@ static inline void odma__mark_ordered(unsigned covered)
     odma__thread_done = (uint8_t)(odma__thread_done | covered);
 }
 
+/* Barrier b, then an access of direction dir, as one state update: stored
+ * only if it changes (in a stream of such pairs it does not). */
+static inline __attribute__((always_inline)) void odma__mark_after_barrier(dma_barrier b,
+                                                                           dma_dir dir)
+{
+    unsigned s = odma__thread_done;
+    unsigned n = (s | odma__covered_by(b)) & ~odma__pending_of(dir);
+    if (n != s)
+        odma__thread_done = (uint8_t)n;
+}
+
 /*
  * gcc >= 11 warns (-Wtsan) that ThreadSanitizer does not model standalone
  * fences; a user's -fsanitize=thread -Werror build must still compile.
@@ -98,19 +109,26 @@ static inline void odma__mark_ordered(unsigned covered)
 static inline __attribute__((always_inline)) void odma__hw_fence(dma_barrier b)
 {
     ODMA__COMPILER_BARRIER();
-    if (b == DMA_BARRIER_MB) {
 #if defined(__x86_64__) || defined(__i386__)
+    if (b == DMA_BARRIER_MB) {
         volatile ODMA__ATOMIC(int) word;
         ODMA__STORE(&word, 0, ODMA__MO_RELAXED);
         (void)ODMA__FETCH_OR(&word, 0, ODMA__MO_SEQ_CST);
+    } else if (b != DMA_BARRIER_NONE) {
+        /* rmb and wmb emit no instruction on x86: one fence at least as
+         * strong as both, so that a runtime-chosen barrier costs one test
+         * (the separate release/acquire branches were not merged by gcc). */
+        ODMA__FENCE(ODMA__MO_ACQ_REL);
+    }
 #else
+    if (b == DMA_BARRIER_MB) {
         ODMA__FENCE(ODMA__MO_SEQ_CST);
-#endif
     } else if (b == DMA_BARRIER_WMB) {
         ODMA__FENCE(ODMA__MO_RELEASE);
     } else if (b == DMA_BARRIER_RMB) {
         ODMA__FENCE(ODMA__MO_ACQUIRE);
     }
+#endif
     ODMA__COMPILER_BARRIER();
 }
 
@@ -118,6 +136,26 @@ static inline __attribute__((always_inline)) void odma__hw_fence(dma_barrier b)
 #pragma GCC diagnostic pop
 #undef ODMA__TSAN_PRAGMA_PUSHED
 #endif
+
+/* Does barrier b emit no instruction on this host (only a compiler barrier)? */
+static inline bool odma__fence_is_free(dma_barrier b)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    return b != DMA_BARRIER_MB;
+#else
+    return b == DMA_BARRIER_NONE;
+#endif
+}
+
+/* Whichever of rmb/wmb the table asked for, where both are free: on x86 an
+ * acq_rel fence (a compiler barrier, no instruction); elsewhere "free"
+ * means NONE, and nothing is emitted. */
+static inline __attribute__((always_inline)) void odma__free_fence(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    odma__hw_fence(DMA_BARRIER_RMB);
+#endif
+}
 
 /* Every barrier odma issues goes through here: the fence, then the hook. */
 static inline __attribute__((always_inline)) void

@@ -77,6 +77,7 @@ struct dma_dirty_log; /* odma/dirty.h */
 struct dma_region {
     uint64_t gpa;        /* first guest-physical address */
     uint64_t size;       /* bytes; gpa + size - 1 does not wrap */
+    uint64_t fit8;       /* size - 7, or 0 if size < 8: offsets an 8-byte access fits at */
     unsigned char *host; /* host address of gpa */
     unsigned flags;      /* enum dma_region_flags */
     ODMA__ATOMIC(struct dma_dirty_log *) dirty; /* NULL: not logging */
@@ -104,9 +105,10 @@ enum { ODMA__GATE_MASTER = 1u, ODMA__GATE_TRANSLATE = 2u };
 
 struct dma_ctx {
     ODMA__ATOMIC(unsigned) gate;
-    /* Per direction, the region that served the last lookup, tried first:
-     * always one the fast path may serve in that direction (RAM, and
-     * writable for writes), else the empty sentinel region[ODMA_MAX_REGIONS].
+    /* Per direction, the region that served the last lookup, tried first
+     * (as its byte offset in this struct, odma__hint_of()): always one the
+     * fast path may serve in that direction (RAM, and writable for
+     * writes), else the empty sentinel region[ODMA_MAX_REGIONS].
      * Written only when it changes, so threads hitting the same region
      * share the cache line read-only. */
     ODMA__ATOMIC(unsigned) hint[2];
@@ -115,6 +117,10 @@ struct dma_ctx {
      * (see odma/barrier.h), the barrier to issue and the state after. */
     uint8_t need[2][16];
     uint8_t next[2][16];
+    /* Per direction, a bit per state in which an ordered access needs no
+     * fence instruction and leaves the state as it is (the steady states
+     * of a stream of such accesses); see odma__order_pre(). */
+    uint16_t quiet[2];
     const struct dma_policy *policy;
     dma_translate_fn translate;
     void *translate_opaque;
@@ -127,6 +133,7 @@ static inline void odma__region_clear(struct dma_region *r)
 {
     r->gpa = 0;
     r->size = 0; /* an empty region makes the fast path miss */
+    r->fit8 = 0;
     r->host = NULL;
     r->flags = 0;
     ODMA__STORE(&r->dirty, (struct dma_dirty_log *)NULL, ODMA__MO_RELAXED);
@@ -136,15 +143,23 @@ static inline void odma__region_copy(struct dma_region *dst, struct dma_region *
 {
     dst->gpa = src->gpa;
     dst->size = src->size;
+    dst->fit8 = src->fit8;
     dst->host = src->host;
     dst->flags = src->flags;
     ODMA__STORE(&dst->dirty, ODMA__LOAD(&src->dirty, ODMA__MO_RELAXED), ODMA__MO_RELAXED);
 }
 
+/* A hint is the byte offset of ctx->region[i] in the context: the fast path
+ * adds it to ctx with no multiply, and a copied context stays valid. */
+static inline unsigned odma__hint_of(unsigned i)
+{
+    return (unsigned)(offsetof(struct dma_ctx, region) + i * sizeof(struct dma_region));
+}
+
 static inline void odma__reset_hints(struct dma_ctx *ctx)
 {
-    ODMA__STORE(&ctx->hint[0], (unsigned)ODMA_MAX_REGIONS, ODMA__MO_RELAXED);
-    ODMA__STORE(&ctx->hint[1], (unsigned)ODMA_MAX_REGIONS, ODMA__MO_RELAXED);
+    ODMA__STORE(&ctx->hint[0], odma__hint_of(ODMA_MAX_REGIONS), ODMA__MO_RELAXED);
+    ODMA__STORE(&ctx->hint[1], odma__hint_of(ODMA_MAX_REGIONS), ODMA__MO_RELAXED);
 }
 
 static inline void dma_ctx_init(struct dma_ctx *ctx, const struct dma_policy *policy)
@@ -173,6 +188,12 @@ static inline void dma_ctx_init(struct dma_ctx *ctx, const struct dma_policy *po
             ctx->need[d][s] = (uint8_t)b;
             ctx->next[d][s] = (uint8_t)(pending ^ ODMA__P_ALL);
         }
+    }
+    for (d = 0; d < 2; d++) {
+        ctx->quiet[d] = 0;
+        for (s = 0; s < 16; s++)
+            if (ctx->next[d][s] == s && odma__fence_is_free((dma_barrier)ctx->need[d][s]))
+                ctx->quiet[d] = (uint16_t)(ctx->quiet[d] | (1u << s));
     }
 }
 
@@ -205,6 +226,7 @@ static inline dma_result dma_ctx_add_region(struct dma_ctx *ctx, uint64_t gpa,
     odma__region_clear(&ctx->region[i]);
     ctx->region[i].gpa = gpa;
     ctx->region[i].size = size;
+    ctx->region[i].fit8 = size >= 8 ? size - 7 : 0;
     ctx->region[i].host = (unsigned char *)host;
     ctx->region[i].flags = flags;
     ctx->nregions = n + 1;
@@ -259,17 +281,22 @@ static inline unsigned odma__slow_flags(dma_dir dir)
 /*
  * Fast path: the hinted region for this direction, if bus mastering is on,
  * there is no translate hook, and the region holds all of [addr, addr +
- * len). One relaxed load and two compares; no table walk.
+ * len). One relaxed load and two compares; no table walk. For a length
+ * known at compile time to be at most 8 (every ld/st) one compare against
+ * fit8 does: an access in a region's last 7 bytes then takes the slow path.
  */
-static inline struct dma_region *odma__hot_region(struct dma_ctx *ctx, uint64_t addr,
-                                                  uint64_t len, dma_dir dir)
+static inline __attribute__((always_inline)) struct dma_region *
+odma__hot_region(struct dma_ctx *ctx, uint64_t addr, uint64_t len, dma_dir dir)
 {
     struct dma_region *r;
     uint64_t off;
     if (ODMA__UNLIKELY(ODMA__LOAD(&ctx->gate, ODMA__MO_RELAXED) != ODMA__GATE_MASTER))
         return NULL;
-    r = &ctx->region[ODMA__LOAD(&ctx->hint[dir], ODMA__MO_RELAXED)];
+    r = (struct dma_region *)(void *)((unsigned char *)ctx +
+                                      ODMA__LOAD(&ctx->hint[dir], ODMA__MO_RELAXED));
     off = addr - r->gpa;
+    if (__builtin_constant_p(len) && len <= 8)
+        return ODMA__LIKELY(off < r->fit8) ? r : NULL;
     if (ODMA__LIKELY(off < r->size && len <= r->size - off))
         return r;
     return NULL;
@@ -287,8 +314,8 @@ ODMA__SLOW struct dma_region *odma__find_region(struct dma_ctx *ctx, uint64_t gp
         struct dma_region *r = &ctx->region[i];
         if (gpa - r->gpa < r->size) {
             if (!(r->flags & odma__slow_flags(dir)) &&
-                ODMA__LOAD(&ctx->hint[dir], ODMA__MO_RELAXED) != i)
-                ODMA__STORE(&ctx->hint[dir], i, ODMA__MO_RELAXED);
+                ODMA__LOAD(&ctx->hint[dir], ODMA__MO_RELAXED) != odma__hint_of(i))
+                ODMA__STORE(&ctx->hint[dir], odma__hint_of(i), ODMA__MO_RELAXED);
             return r;
         }
     }

@@ -38,12 +38,77 @@ static inline uint32_t odma__order_be32(uint32_t v) { return __builtin_bswap32(v
 static inline uint64_t odma__order_be64(uint64_t v) { return __builtin_bswap64(v); }
 #endif
 
+/*
+ * The typed accessors' slow paths take and return the value itself, not
+ * a pointer to it: the caller's copy then never has its address taken and
+ * stays in a register on the fast path (no stack frame, no store and
+ * reload of the value around the access).
+ */
+static inline __attribute__((always_inline)) uint64_t odma__raw_get(const void *raw, size_t n)
+{
+    uint8_t b;
+    uint16_t h;
+    uint32_t w;
+    uint64_t q;
+    if (n == 1)
+        return memcpy(&b, raw, 1), b;
+    if (n == 2)
+        return memcpy(&h, raw, 2), h;
+    if (n == 4)
+        return memcpy(&w, raw, 4), w;
+    return memcpy(&q, raw, 8), q;
+}
+
+static inline __attribute__((always_inline)) void odma__raw_put(void *raw, uint64_t v, size_t n)
+{
+    uint8_t b = (uint8_t)v;
+    uint16_t h = (uint16_t)v;
+    uint32_t w = (uint32_t)v;
+    if (n == 1)
+        memcpy(raw, &b, 1);
+    else if (n == 2)
+        memcpy(raw, &h, 2);
+    else if (n == 4)
+        memcpy(raw, &w, 4);
+    else
+        memcpy(raw, &v, 8);
+}
+
+struct odma__ld_slow {
+    uint64_t val;
+    dma_result res;
+};
+
+ODMA__SLOW struct odma__ld_slow odma__load_slow(struct dma_ctx *ctx, uint64_t addr, size_t n,
+                                                dma_variant v)
+{
+    struct odma__ld_slow out;
+    uint64_t raw = 0;
+    out.res = odma__access(ctx, addr, &raw, n, DMA_DIR_READ, v, -1);
+    out.val = odma__raw_get(&raw, n);
+    return out;
+}
+
+ODMA__SLOW dma_result odma__store_slow(struct dma_ctx *ctx, uint64_t addr, uint64_t val,
+                                       size_t n, dma_variant v)
+{
+    uint64_t raw = 0;
+    odma__raw_put(&raw, val, n);
+    return odma__access(ctx, addr, &raw, n, DMA_DIR_WRITE, v, -1);
+}
+
 static inline __attribute__((always_inline)) dma_result
 odma__load(struct dma_ctx *ctx, uint64_t addr, void *raw, size_t n, dma_variant v)
 {
+    struct odma__ld_slow s;
     if (ctx && v == DMA_VARIANT_ACQUIRE && (addr & (n - 1)))
         return odma__fail(DMA_ERR_ALIGN, raw, n, DMA_DIR_READ);
-    return odma__access(ctx, addr, raw, n, DMA_DIR_READ, v, -1);
+    if (ODMA__LIKELY(ctx != NULL) &&
+        ODMA__LIKELY(odma__access_fast(ctx, addr, raw, n, DMA_DIR_READ, v, -1)))
+        return DMA_OK;
+    s = odma__load_slow(ctx, addr, n, v);
+    odma__raw_put(raw, s.val, n);
+    return s.res;
 }
 
 static inline __attribute__((always_inline)) dma_result
@@ -51,12 +116,15 @@ odma__store(struct dma_ctx *ctx, uint64_t addr, void *raw, size_t n, dma_variant
 {
     if (ctx && v == DMA_VARIANT_RELEASE && (addr & (n - 1)))
         return DMA_ERR_ALIGN;
-    return odma__access(ctx, addr, raw, n, DMA_DIR_WRITE, v, -1);
+    if (ODMA__LIKELY(ctx != NULL) &&
+        ODMA__LIKELY(odma__access_fast(ctx, addr, raw, n, DMA_DIR_WRITE, v, -1)))
+        return DMA_OK;
+    return odma__store_slow(ctx, addr, odma__raw_get(raw, n), n, v);
 }
 
 #define ODMA__LD(name, T, sfx, variant)                                       \
-    static inline dma_result dma_ld_##name##sfx(struct dma_ctx *ctx,          \
-                                                uint64_t addr, T *val)        \
+    ODMA__ACCESSOR dma_result dma_ld_##name##sfx(struct dma_ctx *ctx,         \
+                                                 uint64_t addr, T *val)       \
     {                                                                         \
         T raw_;                                                               \
         dma_result res_;                                                      \
@@ -67,8 +135,8 @@ odma__store(struct dma_ctx *ctx, uint64_t addr, void *raw, size_t n, dma_variant
         return res_;                                                          \
     }
 #define ODMA__ST(name, T, sfx, variant)                                       \
-    static inline dma_result dma_st_##name##sfx(struct dma_ctx *ctx,          \
-                                                uint64_t addr, T val)         \
+    ODMA__ACCESSOR dma_result dma_st_##name##sfx(struct dma_ctx *ctx,         \
+                                                 uint64_t addr, T val)        \
     {                                                                         \
         T raw_ = odma__order_##name(val);                                     \
         return odma__store(ctx, addr, &raw_, sizeof(T), variant);             \

@@ -97,6 +97,9 @@
  * unlikely call to such a function) into .text.unlikely. Call sites say
  * ODMA__UNLIKELY instead. */
 #define ODMA__SLOW static __attribute__((unused, noinline))
+/* A public accessor: always inlined, so that its fast path (a few compares)
+ * never becomes a call; its slow path is an ODMA__SLOW function. */
+#define ODMA__ACCESSOR static inline __attribute__((always_inline))
 
 #define ODMA__LIKELY(x) __builtin_expect(!!(x), 1)
 #define ODMA__UNLIKELY(x) __builtin_expect(!!(x), 0)

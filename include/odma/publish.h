@@ -38,12 +38,17 @@
 
 #include "access.h"
 
-/* Arguments and the whole range, for publish (WRITE) and consume (READ). */
-static inline dma_result odma__record_check(struct dma_ctx *ctx, uint64_t addr,
-                                            const void *rec, size_t len, size_t flag_off,
-                                            size_t flag_len, dma_dir dir)
+/*
+ * Arguments and the whole range, for publish (WRITE) and consume (READ).
+ * *hot is the hinted region if it holds the whole record (the common case:
+ * then every piece is moved in place, with no segment walk), else NULL.
+ */
+static inline __attribute__((always_inline)) dma_result
+odma__record_check(struct dma_ctx *ctx, uint64_t addr, const void *rec, size_t len,
+                   size_t flag_off, size_t flag_len, dma_dir dir, struct dma_region **hot)
 {
     dma_result res;
+    *hot = NULL;
     if (!ctx || !rec)
         return DMA_ERR_INVALID;
     if (flag_len != 1 && flag_len != 2 && flag_len != 4 && flag_len != 8)
@@ -52,7 +57,8 @@ static inline dma_result odma__record_check(struct dma_ctx *ctx, uint64_t addr,
         return DMA_ERR_INVALID;
     if ((addr + flag_off) & (flag_len - 1))
         return DMA_ERR_ALIGN;
-    if (odma__hot_region(ctx, addr, len, dir))
+    *hot = odma__hot_region(ctx, addr, len, dir);
+    if (*hot)
         return DMA_OK;
     if (odma__disabled(ctx))
         return DMA_ERR_DISABLED;
@@ -62,17 +68,37 @@ static inline dma_result odma__record_check(struct dma_ctx *ctx, uint64_t addr,
     return res;
 }
 
+/*
+ * One piece of a record: in place if it lies in the hot region (what
+ * odma__move_range() does for a single RAM segment: move, mark dirty, one
+ * trace event), else through the segment walk.
+ */
+static inline __attribute__((always_inline)) void
+odma__record_piece(struct dma_ctx *ctx, struct dma_region *hot, uint64_t addr,
+                   unsigned char *buf, size_t len, dma_dir dir, dma_variant v, unsigned tflags)
+{
+    if (!hot) {
+        odma__move_range(ctx, addr, buf, len, dir, -1, v, tflags);
+        return;
+    }
+    odma__ram_move(hot->host + (addr - hot->gpa), buf, len, dir, addr, -1);
+    if (dir == DMA_DIR_WRITE)
+        odma__mark_dirty(hot, addr, len);
+    odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, tflags, ctx, addr, len);
+}
+
 /* One or both body pieces around the flag; the second is a continuation. */
-static inline void odma__record_body(struct dma_ctx *ctx, uint64_t addr, unsigned char *rec,
-                                     size_t len, size_t flag_off, size_t flag_len,
-                                     dma_dir dir, dma_variant v)
+static inline __attribute__((always_inline)) void
+odma__record_body(struct dma_ctx *ctx, struct dma_region *hot, uint64_t addr,
+                  unsigned char *rec, size_t len, size_t flag_off, size_t flag_len,
+                  dma_dir dir, dma_variant v)
 {
     size_t tail = flag_off + flag_len;
     if (flag_off)
-        odma__move_range(ctx, addr, rec, flag_off, dir, -1, v, 0);
+        odma__record_piece(ctx, hot, addr, rec, flag_off, dir, v, 0);
     if (len > tail)
-        odma__move_range(ctx, addr + tail, rec + tail, len - tail, dir, -1, v,
-                         flag_off ? DMA_TRACE_CONTINUED : 0);
+        odma__record_piece(ctx, hot, addr + tail, rec + tail, len - tail, dir, v,
+                           flag_off ? DMA_TRACE_CONTINUED : 0);
 }
 
 static inline dma_result dma_write_publish(struct dma_ctx *ctx, uint64_t addr,
@@ -80,19 +106,21 @@ static inline dma_result dma_write_publish(struct dma_ctx *ctx, uint64_t addr,
                                            size_t flag_len)
 {
     unsigned char *r = (unsigned char *)(uintptr_t)rec;
+    struct dma_region *hot;
     dma_result res = odma__record_check(ctx, addr, rec, len, flag_off, flag_len,
-                                        DMA_DIR_WRITE);
+                                        DMA_DIR_WRITE, &hot);
     if (res != DMA_OK)
         return res;
     odma__order_pre(ctx, DMA_DIR_WRITE, DMA_VARIANT_ORDERED);
-    odma__record_body(ctx, addr, r, len, flag_off, flag_len, DMA_DIR_WRITE,
+    odma__record_body(ctx, hot, addr, r, len, flag_off, flag_len, DMA_DIR_WRITE,
                       DMA_VARIANT_PUBLISH);
     odma__fence(DMA_BARRIER_WMB, ctx, DMA_VARIANT_PUBLISH);
-    odma__mark_ordered(odma__covered_by(DMA_BARRIER_WMB));
     /* Checked: aligned and in one segment, so one atomic access. */
-    odma__move_range(ctx, addr + flag_off, r + flag_off, flag_len, DMA_DIR_WRITE, -1,
-                     DMA_VARIANT_PUBLISH, 0);
-    odma__mark_pending(odma__pending_of(DMA_DIR_WRITE));
+    odma__record_piece(ctx, hot, addr + flag_off, r + flag_off, flag_len, DMA_DIR_WRITE,
+                       DMA_VARIANT_PUBLISH, 0);
+    /* The wmb ordered everything before it; the flag is now pending. One
+     * state update for both (no store at all in a stream of publishes). */
+    odma__mark_after_barrier(DMA_BARRIER_WMB, DMA_DIR_WRITE);
     return DMA_OK;
 }
 
@@ -100,18 +128,19 @@ static inline dma_result dma_read_consume(struct dma_ctx *ctx, uint64_t addr, vo
                                           size_t len, size_t flag_off, size_t flag_len)
 {
     unsigned char *r = (unsigned char *)rec;
+    struct dma_region *hot;
     dma_result res = odma__record_check(ctx, addr, rec, len, flag_off, flag_len,
-                                        DMA_DIR_READ);
+                                        DMA_DIR_READ, &hot);
     if (res != DMA_OK)
         return odma__fail(res, rec, len, DMA_DIR_READ);
     odma__order_pre(ctx, DMA_DIR_READ, DMA_VARIANT_ORDERED);
-    odma__move_range(ctx, addr + flag_off, r + flag_off, flag_len, DMA_DIR_READ, -1,
-                     DMA_VARIANT_CONSUME, 0);
+    odma__record_piece(ctx, hot, addr + flag_off, r + flag_off, flag_len, DMA_DIR_READ,
+                       DMA_VARIANT_CONSUME, 0);
     odma__fence(DMA_BARRIER_RMB, ctx, DMA_VARIANT_CONSUME);
-    odma__mark_ordered(odma__covered_by(DMA_BARRIER_RMB));
-    odma__record_body(ctx, addr, r, len, flag_off, flag_len, DMA_DIR_READ,
+    odma__record_body(ctx, hot, addr, r, len, flag_off, flag_len, DMA_DIR_READ,
                       DMA_VARIANT_CONSUME);
-    odma__mark_pending(odma__pending_of(DMA_DIR_READ));
+    /* The rmb ordered the flag (and earlier reads); the body is pending. */
+    odma__mark_after_barrier(DMA_BARRIER_RMB, DMA_DIR_READ);
     return DMA_OK;
 }
 

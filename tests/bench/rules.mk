@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: MIT
+# make bench: micro-benchmarks (gcc and clang copies in one process),
+# callgrind instruction counts, and the two-thread descriptor ring.
+# Writes build/bench/results.csv and build/bench/bench.png; prints a
+# markdown report. QUICK=1: a few seconds, only checks that it all works.
+# Needs gcc and clang; valgrind and gnuplot are used when installed.
+
+BENCH := $(BUILD)/bench
+BENCH_OPT ?= -O2
+BENCH_FLAGS = $(CSTD) $(WARN) $(BENCH_OPT) -Iinclude $(CFLAGS)
+BENCH_DEPS := $(HEADERS) tests/bench/bench.h tests/threads.h tests/bench/rules.mk
+
+$(BENCH)/kernels-%.o: tests/bench/kernels.c $(BENCH_DEPS)
+	@mkdir -p $(@D)
+	$* $(BENCH_FLAGS) -DBENCH_CC=$* -c $< -o $@
+
+$(BENCH)/micro: tests/bench/micro.c $(BENCH)/kernels-gcc.o $(BENCH)/kernels-clang.o
+	gcc $(BENCH_FLAGS) $^ -o $@ $(LDLIBS_ALL)
+
+$(BENCH)/%/ring: tests/bench/ring.c $(BENCH_DEPS)
+	@mkdir -p $(@D)
+	$* $(BENCH_FLAGS) $< -o $@ $(LDLIBS_ALL)
+
+$(BENCH)/%/icount: tests/bench/icount.c $(BENCH_DEPS)
+	@mkdir -p $(@D)
+	$* $(BENCH_FLAGS) $< -o $@ $(LDLIBS_ALL)
+
+BENCH_BINS := $(BENCH)/micro $(BENCH)/gcc/ring $(BENCH)/clang/ring \
+              $(BENCH)/gcc/icount $(BENCH)/clang/icount
+
+bench: $(BENCH_BINS)
+	tests/bench/run.sh $(BENCH) $(if $(QUICK),--quick)
