@@ -60,3 +60,27 @@ readme-example: $(BUILD)/readme/report.txt \
 	done
 
 test: readme-example
+
+# The short example at the top of the README (the block after
+# SNIPPET_MARK): a fragment, so it is wrapped in a function whose
+# parameters are the names it uses, then compiled (not run) with every
+# compiler in COMPILERS.
+SNIPPET_MARK := <!-- readme-snippet: compiled by make test, inside a function -->
+$(BUILD)/readme/snippet.c: README.md tests/harness/rules.mk
+	@mkdir -p $(@D)
+	@$(call readme_block,$(SNIPPET_MARK))
+	@{ grep '^#include' $@; \
+	  echo 'void readme_snippet(void *ram, uint64_t ram_size, uint64_t desc_gpa,'; \
+	  echo '                    uint64_t buf_gpa, void *data, size_t len, uint64_t cqe_gpa);'; \
+	  echo 'void readme_snippet(void *ram, uint64_t ram_size, uint64_t desc_gpa,'; \
+	  echo '                    uint64_t buf_gpa, void *data, size_t len, uint64_t cqe_gpa)'; \
+	  echo '{'; grep -v '^#include' $@; echo '}'; } > $@.tmp && mv $@.tmp $@
+
+readme-snippet: $(BUILD)/readme/snippet.c $(HEADERS)
+	@for cc in $(COMPILERS); do \
+	  echo "== $$cc readme_snippet (compile only)"; \
+	  $$cc $(CFLAGS_ALL) -c $< -o $(BUILD)/readme/snippet.$$cc.o || exit 1; \
+	done
+
+test: readme-snippet
+.PHONY: readme-snippet
