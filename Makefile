@@ -40,6 +40,7 @@ TEST_DEPS := $(HEADERS) $(wildcard tests/*.h)
 EXAMPLES := desc_ring
 
 .PHONY: all test demo install uninstall clean
+.PHONY: fuzz fuzz-replay fuzz-cov
 
 all: $(foreach cc,$(COMPILERS),$(addprefix $(BUILD)/$(cc)/,$(TEST_NAMES))) \
      $(addprefix $(BUILD)/examples/,$(EXAMPLES))
@@ -87,3 +88,5 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)
+
+include tests/fuzz/rules.mk
