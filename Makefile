@@ -40,7 +40,7 @@ TEST_DEPS := $(HEADERS) $(wildcard tests/*.h)
 EXAMPLES := desc_ring
 
 .PHONY: all test demo install uninstall clean
-.PHONY: fuzz fuzz-replay fuzz-cov
+.PHONY: fuzz fuzz-replay fuzz-cov compat compat-matrix compat-cxx compat-dropin
 
 all: $(foreach cc,$(COMPILERS),$(addprefix $(BUILD)/$(cc)/,$(TEST_NAMES))) \
      $(addprefix $(BUILD)/examples/,$(EXAMPLES))
@@ -89,4 +89,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
-include tests/fuzz/rules.mk
+include tests/fuzz/rules.mk tests/compat/rules.mk
