@@ -67,7 +67,7 @@ static inline unsigned odma__pending_of(dma_dir dir)
 }
 
 /* Pending bits a barrier clears: rmb {RR,RW}, wmb {RW,WW}, mb all. */
-static inline unsigned odma__covered_by(dma_barrier b)
+static inline unsigned odma__covered_by(enum dma_barrier b)
 {
     return (0xfa30u >> (4u * (unsigned)b)) & 0xfu;
 }
@@ -83,7 +83,7 @@ static inline void odma__mark_ordered(unsigned covered)
 }
 
 /* The hardware fence alone: no state, no trace. */
-static inline __attribute__((always_inline)) void odma__hw_fence(dma_barrier b)
+static inline __attribute__((always_inline)) void odma__hw_fence(enum dma_barrier b)
 {
     ODMA__COMPILER_BARRIER();
     if (b == DMA_BARRIER_MB) {
@@ -104,14 +104,14 @@ static inline __attribute__((always_inline)) void odma__hw_fence(dma_barrier b)
 
 /* Every barrier odma issues goes through here: the fence, then the hook. */
 static inline __attribute__((always_inline)) void
-odma__fence(dma_barrier b, const struct dma_ctx *ctx, dma_variant variant)
+odma__fence(enum dma_barrier b, const struct dma_ctx *ctx, dma_variant variant)
 {
     odma__hw_fence(b);
     odma__trace(DMA_TRACE_BARRIER, DMA_DIR_READ, b, variant, 0, ctx, 0, 0);
 }
 
 /* A barrier the caller asked for: fence, trace, and what it now orders. */
-static inline void odma__explicit_barrier(dma_barrier b)
+static inline void odma__explicit_barrier(enum dma_barrier b)
 {
     odma__fence(b, NULL, DMA_VARIANT_EXPLICIT);
     odma__mark_ordered(odma__covered_by(b));

@@ -168,7 +168,7 @@ static inline void dma_ctx_init(struct dma_ctx *ctx, const struct dma_policy *po
     for (d = 0; d < 2; d++) {
         for (s = 0; s < 16; s++) {
             unsigned pending = s ^ ODMA__P_ALL;
-            dma_barrier b = odma__policy_need(policy, pending, (dma_dir)d);
+            enum dma_barrier b = odma__policy_need(policy, pending, (dma_dir)d);
             pending = (pending & ~odma__covered_by(b)) | odma__pending_of((dma_dir)d);
             ctx->need[d][s] = (uint8_t)b;
             ctx->next[d][s] = (uint8_t)(pending ^ ODMA__P_ALL);

@@ -30,7 +30,7 @@ odma__order_pre(const struct dma_ctx *ctx, dma_dir dir, dma_variant v)
 {
     unsigned s = odma__thread_done;
     if (v == DMA_VARIANT_ORDERED) {
-        dma_barrier b = (dma_barrier)ctx->need[dir][s];
+        enum dma_barrier b = (enum dma_barrier)ctx->need[dir][s];
         if (b != DMA_BARRIER_NONE)
             odma__fence(b, ctx, v);
         odma__thread_done = ctx->next[dir][s];

@@ -118,7 +118,7 @@ static inline dma_result dma_read_consume(struct dma_ctx *ctx, uint64_t addr, vo
 
 static inline void dma_notify_barrier(struct dma_ctx *ctx)
 {
-    dma_barrier b;
+    enum dma_barrier b;
     if (!ctx)
         return;
     b = ctx->policy->notify;

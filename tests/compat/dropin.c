@@ -2,8 +2,8 @@
 /*
  * tests/compat/dropin.c - odma in a tree that has its own barrier macros
  * and DMA names (tests/compat/fake_tree.h). Built with odma included
- * before the tree's header (-DODMA_FIRST) and after it; both must compile
- * warning-free and pass: the tree's smp_mb() is the one device code gets,
+ * before the tree's header (-DODMA_FIRST) and after it, as C and as C++;
+ * each must compile warning-free and pass: the tree's smp_mb() is the one device code gets,
  * odma's accessors still place their own barriers and never call the
  * tree's, and the two vocabularies convert into each other.
  */
@@ -42,20 +42,22 @@ static int tree_dma_rw(struct dma_ctx *ctx, dma_addr_t addr, void *buf, dma_addr
 
 int main(void)
 {
-    static _Alignas(8) unsigned char ram[256];
+    static uint64_t ram64[32]; /* 8-byte aligned guest RAM */
+    unsigned char *ram = (unsigned char *)ram64;
     struct dma_ctx ctx;
     unsigned char buf[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
     unsigned long before;
     dma_addr_t a = 0x1000;
 
     dma_ctx_init(&ctx, DMA_POLICY_STRICT);
-    CHECK(dma_ctx_add_region(&ctx, a, sizeof ram, ram, 0) == DMA_OK);
+    CHECK(dma_ctx_add_region(&ctx, a, sizeof ram64, ram, 0) == DMA_OK);
 
     smp_mb(); /* the tree's macro, whichever header came first */
     smp_wmb();
     smp_rmb();
     barrier();
-    CHECK(tree_fences == 3);
+    dma_barrier(0, DMA_DIRECTION_TO_DEVICE); /* the tree's function */
+    CHECK(tree_fences == 4);
 
     before = tree_fences;
     CHECK(tree_dma_rw(&ctx, a, buf, 8, DMA_DIRECTION_FROM_DEVICE) == 0); /* write */

@@ -3,7 +3,7 @@
  * tests/compat/fake_tree.h - names a hypervisor tree defines, written for
  * this test in the style of QEMU's qemu/atomic.h and sysemu/dma.h (not
  * copied from them): barrier and smp_* barriers as macros, dma_addr_t,
- * DMADirection. Each barrier macro counts its uses, so a test can tell
+ * DMADirection, and a dma_barrier() function. Each barrier macro counts its uses, so a test can tell
  * whose smp_mb() ran.
  */
 #ifndef FAKE_TREE_H
@@ -26,5 +26,13 @@ typedef enum {
     DMA_DIRECTION_TO_DEVICE = 0,   /* device reads guest memory */
     DMA_DIRECTION_FROM_DEVICE = 1, /* device writes guest memory */
 } DMADirection;
+
+/* Like QEMU's sysemu/dma.h: a *function* named dma_barrier. */
+static inline void dma_barrier(void *as, DMADirection dir)
+{
+    (void)as;
+    (void)dir;
+    smp_mb();
+}
 
 #endif

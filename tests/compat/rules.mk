@@ -80,6 +80,10 @@ compat-dropin: $(HEADERS) $(wildcard tests/compat/*.c tests/compat/*.h tests/com
 	  $$cc -std=$$std $$order $(COMPAT_DROPIN_FLAGS) tests/compat/dropin.c -o $$d/dropin; \
 	  printf '%-6s %-6s ' $$cc $$std; $$d/dropin; \
 	done; done; done; \
+	for cxx in $(COMPAT_CXXS); do for order in "" -DODMA_FIRST; do \
+	  $$cxx -x c++ -std=c++17 $$order $(COMPAT_DROPIN_FLAGS) tests/compat/dropin.c -o $$d/dropin; \
+	  printf '%-6s %-6s ' $$cxx c++17; $$d/dropin; \
+	done; done; \
 	for cc in $(COMPAT_CCS); do \
 	  $$cc -std=c11 $(COMPAT_DROPIN_FLAGS) tests/compat/nosmp.c -o $$d/nosmp; $$d/nosmp; \
 	  if $$cc -std=c11 -DNEGATIVE_CONTROL $(COMPAT_DROPIN_FLAGS) tests/compat/nosmp.c \

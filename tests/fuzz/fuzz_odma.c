@@ -422,7 +422,7 @@ enum { X_BARRIER, X_NOTIFY, X_MAP, X_UNMAP, X_GROUP };
 
 struct xitem {
     int type;
-    dma_barrier b;
+    enum dma_barrier b;
     const struct dma_ctx *ctx;
     dma_dir dir;
     dma_variant v;
@@ -443,7 +443,7 @@ static void x_add(struct xitem it)
     xs[nx++] = it;
 }
 
-static void x_barrier(dma_barrier b, const struct dma_ctx *ctx)
+static void x_barrier(enum dma_barrier b, const struct dma_ctx *ctx)
 {
     struct xitem it;
     memset(&it, 0, sizeof it);
@@ -478,7 +478,7 @@ static void x_group(dma_dir dir, dma_variant v, uint64_t a0, uint64_t l0, uint64
 }
 
 /* Pairs a barrier orders: rmb earlier reads, wmb later writes, mb all. */
-static void m_cover(struct world *w, dma_barrier b)
+static void m_cover(struct world *w, enum dma_barrier b)
 {
     if (b == DMA_BARRIER_MB) {
         memset(w->pend, 0, sizeof w->pend);
@@ -513,8 +513,8 @@ static void m_ordered(struct world *w, dma_dir d)
         if (w->pend[k][d])
             need |= (unsigned)w->rules->order[k][d];
     if (need) {
-        x_barrier((dma_barrier)need, &w->ctx);
-        m_cover(w, (dma_barrier)need);
+        x_barrier((enum dma_barrier)need, &w->ctx);
+        m_cover(w, (enum dma_barrier)need);
     }
     m_mark(w, d);
 }
@@ -1277,7 +1277,7 @@ static void op_barrier(struct rd *in)
     uint8_t sel = u8(in);
     begin("barrier");
     if (sel % 7 == 6) {
-        dma_barrier nb = W.rules->notify;
+        enum dma_barrier nb = W.rules->notify;
         struct xitem it;
         W.opname = "notify";
         memset(&it, 0, sizeof it);
@@ -1290,9 +1290,9 @@ static void op_barrier(struct rd *in)
         }
         dma_notify_barrier(&W.ctx);
     } else {
-        static const dma_barrier kinds[3] = { DMA_BARRIER_MB, DMA_BARRIER_WMB,
+        static const enum dma_barrier kinds[3] = { DMA_BARRIER_MB, DMA_BARRIER_WMB,
                                               DMA_BARRIER_RMB };
-        dma_barrier b = kinds[sel % 7 % 3];
+        enum dma_barrier b = kinds[sel % 7 % 3];
         x_barrier(b, NULL);
         m_cover(&W, b);
         switch (sel % 7) {
@@ -1698,7 +1698,7 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
 {
     struct rd in = { data, size };
     uint8_t head = u8(&in), ps = u8(&in);
-    static const dma_barrier bar[4] = { DMA_BARRIER_NONE, DMA_BARRIER_RMB, DMA_BARRIER_WMB,
+    static const enum dma_barrier bar[4] = { DMA_BARRIER_NONE, DMA_BARRIER_RMB, DMA_BARRIER_WMB,
                                         DMA_BARRIER_MB };
     const struct dma_policy *init_pol;
     arena_init();
