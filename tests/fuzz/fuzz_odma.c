@@ -145,7 +145,7 @@ struct tentry {
     unsigned perm;    /* bit dir: allowed */
     unsigned gran;    /* spans end at multiples of 2^gran; 64: no cap */
     bool zero;        /* answers DMA_OK with span 0 */
-    bool huge;        /* answers span UINT64_MAX (entry reaches 2^64) */
+    bool huge;        /* answers span UINT64_MAX (entry reaches 2^64, no granule) */
     dma_result err;   /* what it answers on a permission fault */
 };
 
@@ -973,8 +973,13 @@ static void build_translation(struct rd *in)
         e->err = errs[p / 8 % 4];
         e->gran = g < 128 ? 64u : g % 13u;
         e->zero = (fl & 0x1f) == 1;
-        e->huge = e->end == TOP && (fl & 0x1f) == 2;
+        e->huge = e->end == TOP && e->gran >= 64 && (fl & 0x1f) == 2; /* stays consistent */
         cursor = e->end;
+        if (verbose)
+            fprintf(stderr, "entry bus 0x%llx..0x%llx -> gpa 0x%llx perm %u gran %u%s%s\n",
+                    (unsigned long long)e->bus, (unsigned long long)(e->end - 1),
+                    (unsigned long long)e->gpa, e->perm, e->gran, e->zero ? " zero" : "",
+                    e->huge ? " huge" : "");
         W.nent++;
         add_point(e->bus);
         add_point((uint64_t)e->end);
