@@ -1261,7 +1261,11 @@ static void op_record(struct rd *in, bool publish)
         uint64_t flag_addr = addr + flag_off;
         m_ordered(&W, dir);
         if (publish) {
-            m_apply(&W, addr, len, dir, rec, -1, NULL);
+            /* Body, then flag: the order matters when the translation
+             * aliases two bus bytes onto one guest byte. */
+            m_apply(&W, addr, flag_off, dir, rec, -1, NULL);
+            m_apply(&W, addr + tail, len - tail, dir, rec + tail, -1, NULL);
+            m_apply(&W, flag_addr, flag_len, dir, rec + flag_off, -1, NULL);
             x_group(dir, v, addr, flag_off, addr + tail, len - tail, false);
             x_barrier(DMA_BARRIER_WMB, &W.ctx);
             m_cover(&W, DMA_BARRIER_WMB);
