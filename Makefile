@@ -3,7 +3,8 @@
 #
 #   make test       cmocka unit tests, with gcc and (if installed) clang
 #   make demo       build and run the examples
-#   make install    headers + odma.pc under $(DESTDIR)$(PREFIX)
+#   make install    headers, odma.pc, CMake package under $(DESTDIR)$(PREFIX)
+#   make uninstall  removes them again
 #   make clean
 #
 # Options: SANITIZE=address,undefined   build everything with sanitizers
@@ -42,6 +43,7 @@ TEST_DEPS := $(HEADERS) $(wildcard tests/*.h)
 EXAMPLES := desc_ring nvme_cq e1000_rx xen_ioreq kvm_device
 
 .PHONY: all test demo install uninstall clean readme-example litmus cross-test codegen bench
+.PHONY: fuzz fuzz-replay fuzz-cov compat compat-matrix compat-cxx compat-dropin packaging-check
 
 all: $(foreach cc,$(COMPILERS),$(addprefix $(BUILD)/$(cc)/,$(TEST_NAMES))) \
      $(addprefix $(BUILD)/examples/,$(EXAMPLES))
@@ -74,19 +76,29 @@ demo: $(addprefix $(BUILD)/examples/,$(EXAMPLES))
 
 include tests/harness/rules.mk
 
+# Headers, odma.pc (pkg-config) and a CMake package (find_package(odma),
+# target odma::odma; templates in tests/packaging/). uninstall removes all
+# of it, then every directory install made that is left empty.
+CMAKE_DIR = $(DESTDIR)$(PREFIX)/lib/cmake/odma
 install:
-	install -d $(DESTDIR)$(PREFIX)/include/odma $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -d $(DESTDIR)$(PREFIX)/include/odma $(DESTDIR)$(PREFIX)/lib/pkgconfig $(CMAKE_DIR)
 	install -m 644 include/odma.h $(DESTDIR)$(PREFIX)/include/odma.h
 	install -m 644 $(wildcard include/odma/*.h) $(DESTDIR)$(PREFIX)/include/odma/
 	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' '' \
 	  'Name: odma' 'Description: Ordered DMA accessors for emulated device models (header-only)' \
 	  'Version: $(VERSION)' 'Cflags: -I$${includedir}' \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/odma.pc
+	sed 's/@VERSION@/$(VERSION)/g' tests/packaging/odmaConfig.cmake.in > $(CMAKE_DIR)/odmaConfig.cmake
+	sed 's/@VERSION@/$(VERSION)/g' tests/packaging/odmaConfigVersion.cmake.in \
+	  > $(CMAKE_DIR)/odmaConfigVersion.cmake
+	chmod 644 $(CMAKE_DIR)/odmaConfig.cmake $(CMAKE_DIR)/odmaConfigVersion.cmake
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/odma.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/odma.pc
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/include/odma/,$(notdir $(wildcard include/odma/*.h)))
-	-rmdir $(DESTDIR)$(PREFIX)/include/odma 2>/dev/null
+	rm -f $(CMAKE_DIR)/odmaConfig.cmake $(CMAKE_DIR)/odmaConfigVersion.cmake
+	for d in include/odma lib/cmake/odma lib/cmake lib/pkgconfig lib include; do \
+	  rmdir $(DESTDIR)$(PREFIX)/$$d 2>/dev/null || true; done
 
 clean:
 	rm -rf $(BUILD)
@@ -94,3 +106,5 @@ clean:
 # Issue 6: litmus suite, cross-arch runs under qemu-user, codegen table.
 include tests/litmus/rules.mk tests/cross/rules.mk tests/codegen/rules.mk
 include tests/bench/rules.mk
+# Issue 8: fuzzing, compile matrix / C++ / drop-in, packaging.
+include tests/fuzz/rules.mk tests/compat/rules.mk tests/packaging/rules.mk

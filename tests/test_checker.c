@@ -368,7 +368,7 @@ static void test_exhaustive_against_reference(void **state)
                 memset(&ev[i], 0, sizeof ev[i]);
                 ev[i].type = tok[i] < 2 ? DMA_TRACE_ACCESS : DMA_TRACE_BARRIER;
                 ev[i].dir = tok[i] == 1 ? DMA_DIR_WRITE : DMA_DIR_READ;
-                ev[i].barrier = tok[i] < 2 ? DMA_BARRIER_NONE : (dma_barrier)(tok[i] - 1);
+                ev[i].barrier = tok[i] < 2 ? DMA_BARRIER_NONE : (enum dma_barrier)(tok[i] - 1);
                 ev[i].addr = tok[i] ? 0x20 : 0x10;
                 ev[i].len = tok[i] < 2 ? 4 : 0;
                 odma_trace(&ev[i]);

@@ -151,7 +151,7 @@ static void test_tiny_regions(void **state)
  */
 enum { RR = 1, RW = 2, WR = 4, WW = 8 };
 static unsigned pend(dma_dir d) { return d == DMA_DIR_READ ? (RR | RW) : (WR | WW); }
-static unsigned cover(dma_barrier b)
+static unsigned cover(enum dma_barrier b)
 {
     return b == DMA_BARRIER_MB ? 0xfu : b == DMA_BARRIER_WMB ? (RW | WW)
                                      : b == DMA_BARRIER_RMB ? (RR | RW) : 0u;
@@ -164,7 +164,7 @@ static unsigned model_ordered(const struct dma_policy *p, unsigned s, dma_dir d)
         need |= (unsigned)p->order[DMA_DIR_READ][d];
     if (pending & (d == DMA_DIR_READ ? WR : WW))
         need |= (unsigned)p->order[DMA_DIR_WRITE][d];
-    return (s | cover((dma_barrier)need)) & ~pend(d);
+    return (s | cover((enum dma_barrier)need)) & ~pend(d);
 }
 
 static void test_state_model(void **state)

@@ -139,13 +139,17 @@ static inline bool odma__wraps(uint64_t addr, uint64_t len)
 /*
  * Check every byte of bus range [addr, addr + len) for an access of
  * direction dir, lowest address first. Nothing is touched. With `single`,
- * the access promises atomicity, so it must be one segment and, in a
- * device region, one device access (at most 4 bytes unless prefetchable).
+ * the access promises atomicity, so it must be one segment, naturally
+ * aligned in guest-physical space too (a translate hook may move it) and,
+ * in a device region, one device access (at most 4 bytes unless
+ * prefetchable); if not, DMA_ERR_ALIGN, but only once every byte passed
+ * (odma/result.h).
  */
 ODMA__SLOW dma_result odma__check_range(struct dma_ctx *ctx, uint64_t addr, uint64_t len,
                                         dma_dir dir, bool single)
 {
     uint64_t total = len;
+    bool straddles = false; /* reported after every byte's own error */
     if (odma__wraps(addr, len))
         return DMA_ERR_OVERFLOW;
     while (len) {
@@ -153,14 +157,14 @@ ODMA__SLOW dma_result odma__check_range(struct dma_ctx *ctx, uint64_t addr, uint
         dma_result res = odma__segment(ctx, addr, len, dir, &seg);
         if (res != DMA_OK)
             return res;
-        if (single && (seg.len != total ||
+        if (single && (seg.len != total || (seg.gpa & (total - 1)) ||
                        ((seg.region->flags & DMA_REGION_DEVICE) &&
                         !(seg.region->flags & DMA_REGION_PREFETCHABLE) && total > 4)))
-            return DMA_ERR_ALIGN;
+            straddles = true;
         addr += seg.len;
         len -= seg.len;
     }
-    return DMA_OK;
+    return straddles ? DMA_ERR_ALIGN : DMA_OK;
 }
 
 /*

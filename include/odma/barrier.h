@@ -67,7 +67,7 @@ static inline unsigned odma__pending_of(dma_dir dir)
 }
 
 /* Pending bits a barrier clears: rmb {RR,RW}, wmb {RW,WW}, mb all. */
-static inline unsigned odma__covered_by(dma_barrier b)
+static inline unsigned odma__covered_by(enum dma_barrier b)
 {
     return (0xfa30u >> (4u * (unsigned)b)) & 0xfu;
 }
@@ -84,7 +84,7 @@ static inline void odma__mark_ordered(unsigned covered)
 
 /* Barrier b, then an access of direction dir, as one state update: stored
  * only if it changes (in a stream of such pairs it does not). */
-static inline __attribute__((always_inline)) void odma__mark_after_barrier(dma_barrier b,
+static inline __attribute__((always_inline)) void odma__mark_after_barrier(enum dma_barrier b,
                                                                            dma_dir dir)
 {
     unsigned s = odma__thread_done;
@@ -106,7 +106,7 @@ static inline __attribute__((always_inline)) void odma__mark_after_barrier(dma_b
 #endif
 
 /* The hardware fence alone: no state, no trace. */
-static inline __attribute__((always_inline)) void odma__hw_fence(dma_barrier b)
+static inline __attribute__((always_inline)) void odma__hw_fence(enum dma_barrier b)
 {
     ODMA__COMPILER_BARRIER();
 #if defined(__x86_64__) || defined(__i386__)
@@ -138,7 +138,7 @@ static inline __attribute__((always_inline)) void odma__hw_fence(dma_barrier b)
 #endif
 
 /* Does barrier b emit no instruction on this host (only a compiler barrier)? */
-static inline bool odma__fence_is_free(dma_barrier b)
+static inline bool odma__fence_is_free(enum dma_barrier b)
 {
 #if defined(__x86_64__) || defined(__i386__)
     return b != DMA_BARRIER_MB;
@@ -159,14 +159,14 @@ static inline __attribute__((always_inline)) void odma__free_fence(void)
 
 /* Every barrier odma issues goes through here: the fence, then the hook. */
 static inline __attribute__((always_inline)) void
-odma__fence(dma_barrier b, const struct dma_ctx *ctx, dma_variant variant)
+odma__fence(enum dma_barrier b, const struct dma_ctx *ctx, dma_variant variant)
 {
     odma__hw_fence(b);
     odma__trace(DMA_TRACE_BARRIER, DMA_DIR_READ, b, variant, 0, ctx, 0, 0);
 }
 
 /* A barrier the caller asked for: fence, trace, and what it now orders. */
-static inline void odma__explicit_barrier(dma_barrier b)
+static inline void odma__explicit_barrier(enum dma_barrier b)
 {
     odma__fence(b, NULL, DMA_VARIANT_EXPLICIT);
     odma__mark_ordered(odma__covered_by(b));

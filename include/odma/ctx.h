@@ -183,7 +183,7 @@ static inline void dma_ctx_init(struct dma_ctx *ctx, const struct dma_policy *po
     for (d = 0; d < 2; d++) {
         for (s = 0; s < 16; s++) {
             unsigned pending = s ^ ODMA__P_ALL;
-            dma_barrier b = odma__policy_need(policy, pending, (dma_dir)d);
+            enum dma_barrier b = odma__policy_need(policy, pending, (dma_dir)d);
             pending = (pending & ~odma__covered_by(b)) | odma__pending_of((dma_dir)d);
             ctx->need[d][s] = (uint8_t)b;
             ctx->next[d][s] = (uint8_t)(pending ^ ODMA__P_ALL);
@@ -192,7 +192,7 @@ static inline void dma_ctx_init(struct dma_ctx *ctx, const struct dma_policy *po
     for (d = 0; d < 2; d++) {
         ctx->quiet[d] = 0;
         for (s = 0; s < 16; s++)
-            if (ctx->next[d][s] == s && odma__fence_is_free((dma_barrier)ctx->need[d][s]))
+            if (ctx->next[d][s] == s && odma__fence_is_free((enum dma_barrier)ctx->need[d][s]))
                 ctx->quiet[d] = (uint16_t)(ctx->quiet[d] | (1u << s));
     }
 }

@@ -18,13 +18,15 @@ typedef enum dma_dir {
  * Barrier kinds, as bit sets: RMB | WMB == MB, so the "stronger of two
  * barriers" is their bitwise or. An rmb plus a wmb does not order an
  * earlier write before a later read, so joining them yields a full mb.
+ * Spelled `enum dma_barrier`, with no typedef: QEMU's sysemu/dma.h has a
+ * function dma_barrier(), and a type of that name would clash with it.
  */
-typedef enum dma_barrier {
+enum dma_barrier {
     DMA_BARRIER_NONE = 0,
     DMA_BARRIER_RMB = 1, /* acquire fence: earlier reads before later reads and writes */
     DMA_BARRIER_WMB = 2, /* release fence: earlier reads and writes before later writes */
     DMA_BARRIER_MB = 3   /* full fence: everything, including write -> later read */
-} dma_barrier;
+};
 
 /* Which flavour of accessor made an access (reported by the trace hook). */
 typedef enum dma_variant {

@@ -12,7 +12,8 @@
  * (one relaxed C11 atomic access); unaligned ones are allowed but done
  * byte-wise, and may cross into an adjacent region. _acquire and _release
  * promise atomicity, so they fail with DMA_ERR_ALIGN when the address is
- * not naturally aligned or the access would straddle two regions.
+ * not naturally aligned or the access would straddle two regions (or
+ * translation spans, or be translated to a misaligned guest address).
  *
  * A failed load stores all-ones in *val (the master-abort value).
  */

@@ -47,7 +47,7 @@ odma__order_pre(const struct dma_ctx *ctx, dma_dir dir, dma_variant v)
 {
     unsigned s = odma__thread_done, n;
     if (v == DMA_VARIANT_ORDERED) {
-        dma_barrier b;
+        enum dma_barrier b;
 #ifndef ODMA_TRACE
         /* A steady state of a stream (R R R under STRICT, say): the
          * table's barrier emits no instruction here and the state stays.
@@ -58,7 +58,7 @@ odma__order_pre(const struct dma_ctx *ctx, dma_dir dir, dma_variant v)
             return;
         }
 #endif
-        b = (dma_barrier)ctx->need[dir][s];
+        b = (enum dma_barrier)ctx->need[dir][s];
         if (b != DMA_BARRIER_NONE)
             odma__fence(b, ctx, v);
         odma__set_state(s, ctx->next[dir][s]);

@@ -55,8 +55,8 @@
 
 struct dma_policy {
     const char *name;
-    dma_barrier order[2][2]; /* [previous dma_dir][next dma_dir] */
-    dma_barrier notify;      /* before dma_notify_barrier() returns */
+    enum dma_barrier order[2][2]; /* [previous dma_dir][next dma_dir] */
+    enum dma_barrier notify;      /* before dma_notify_barrier() returns */
 };
 
 /* One definition for the whole program (weak), so the named policies
@@ -86,7 +86,7 @@ ODMA__WEAK_CONST struct dma_policy odma__named_policies[4] = {
  * pending bits: the join of the policy's entries for every earlier kind
  * still pending against `dir`.
  */
-static inline dma_barrier odma__policy_need(const struct dma_policy *p,
+static inline enum dma_barrier odma__policy_need(const struct dma_policy *p,
                                             unsigned pending, dma_dir dir)
 {
     unsigned need = 0;
@@ -95,7 +95,7 @@ static inline dma_barrier odma__policy_need(const struct dma_policy *p,
         need |= (unsigned)p->order[DMA_DIR_READ][d];
     if (pending & (1u << (2u + d))) /* an earlier write is */
         need |= (unsigned)p->order[DMA_DIR_WRITE][d];
-    return (dma_barrier)(need & 3u);
+    return (enum dma_barrier)(need & 3u);
 }
 
 #endif /* ODMA_POLICY_H */

@@ -23,7 +23,8 @@
  * before their first access. Rules beyond the design contract:
  * - flag_len other than 1, 2, 4, 8, or a flag not inside [0, len):
  *   DMA_ERR_INVALID. A flag at a misaligned address, one that would
- *   straddle two regions or translation spans, or an 8-byte flag in a
+ *   straddle two regions or translation spans or that the translate hook
+ *   maps to a misaligned guest address, or an 8-byte flag in a
  *   non-prefetchable device region (which takes at most 4 bytes at a
  *   time): DMA_ERR_ALIGN.
  * - The whole record is checked before any of it is touched. The body is
@@ -146,7 +147,7 @@ static inline dma_result dma_read_consume(struct dma_ctx *ctx, uint64_t addr, vo
 
 static inline void dma_notify_barrier(struct dma_ctx *ctx)
 {
-    dma_barrier b;
+    enum dma_barrier b;
     if (!ctx)
         return;
     b = ctx->policy->notify;

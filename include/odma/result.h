@@ -12,7 +12,8 @@
  * _release address or record flag), then DMA_ERR_DISABLED, then
  * DMA_ERR_OVERFLOW, then the lowest failing byte's own error (FAULT,
  * UNMAPPED or READONLY), then DMA_ERR_ALIGN for an aligned access that
- * would straddle two regions or spans and so cannot be atomic.
+ * would straddle two regions or spans, or that the translate hook maps to
+ * a misaligned guest-physical address, and so cannot be atomic.
  */
 #ifndef ODMA_RESULT_H
 #define ODMA_RESULT_H

@@ -44,7 +44,7 @@ enum dma_trace_flags {
 struct dma_trace_event {
     dma_trace_type type;
     dma_dir dir;
-    dma_barrier barrier;        /* DMA_TRACE_BARRIER only */
+    enum dma_barrier barrier;   /* DMA_TRACE_BARRIER only */
     dma_variant variant;
     unsigned flags;             /* enum dma_trace_flags */
     const struct dma_ctx *ctx;  /* NULL for barriers called directly */
@@ -64,7 +64,7 @@ void odma_trace(const struct dma_trace_event *ev);
 
 /* always_inline so that the empty version vanishes even at -O0. */
 static inline __attribute__((always_inline)) void
-odma__trace(dma_trace_type type, dma_dir dir, dma_barrier barrier,
+odma__trace(dma_trace_type type, dma_dir dir, enum dma_barrier barrier,
             dma_variant variant, unsigned flags, const struct dma_ctx *ctx,
             uint64_t addr, uint64_t len)
 {
