@@ -47,6 +47,9 @@ END {
         a = get("ring", "256 slots", "ratio", "strict/handtuned+mb", cc); b = get("ring", "256 slots", "ratio", "handtuned+mb/handtuned", cc)
         if (a > 0 && b > 0)
             printf "\nRing, %s: STRICT / (hand-tuned + one odma_mb() per request) = %.2fx: odma's own overhead. That mb alone costs hand-tuned code %.2fx: STRICT (and PCIE) order a completion write before the next descriptor read (W->R), which a full barrier does by waiting for the completion's cache line.\n", cc, a, b
+        n = get("ring", "256 slots", "ratio", "none/handtuned", cc)
+        if (n > 0)
+            printf "Ring, %s: the same odma calls on a DMA_POLICY_NONE context (the record helpers' own rmb/wmb only) / hand-tuned = %.2fx.\n", cc, n
     }
     a = get("micro", "fence", "mb", "seq_cst_fence", "clang"); b = get("micro", "fence", "mb", "odma_mb", "clang")
     if (a > 0 && b > 0)
