@@ -24,6 +24,7 @@
  * usage: desc_ring [items-per-policy]     (default 1000000)
  */
 #include <odma.h>
+#include "example.h"
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -178,13 +179,6 @@ static void driver(struct ring *r)
     }
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int run(const struct dma_policy *policy, unsigned long items)
 {
     struct ring r;
@@ -200,16 +194,15 @@ static int run(const struct dma_policy *policy, unsigned long items)
     dma_ctx_init(&r.dev, policy);
     if (dma_ctx_add_region(&r.dev, 0, RAM_SIZE, r.ram, 0) != DMA_OK)
         return 1;
-    t0 = now();
+    t0 = example_now();
     if (pthread_create(&th, NULL, device, &r) != 0)
         return 1;
     driver(&r);
     pthread_join(th, &ok);
-    t1 = now();
+    t1 = example_now();
     if (!ok)
         r.errors++;
-    printf("%-10s %-13s %9lu %7lu %12.0f  %s\n", "desc_ring", policy->name, items, r.errors,
-           (double)items / (t1 - t0), r.errors ? "FAIL" : "PASS");
+    example_row("desc_ring", policy->name, items, r.errors, (double)items / (t1 - t0));
     free(r.ram);
     return r.errors != 0;
 }
@@ -220,8 +213,7 @@ int main(int argc, char **argv)
     int bad = 0;
     if (!items)
         items = 1;
-    printf("%-10s %-13s %9s %7s %12s  %s\n", "example", "policy", "items", "errors",
-           "items/s", "verdict");
+    example_header();
     bad |= run(DMA_POLICY_STRICT, items);
     bad |= run(DMA_POLICY_PCIE, items);
     bad |= run(DMA_POLICY_PCIE_RELAXED, items);

@@ -20,6 +20,7 @@
  *            test finds the bug on any host, every time.
  */
 #include "e1000_rx.h"
+#include "example.h"
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -123,13 +124,6 @@ static unsigned long driver(struct run *r)
     return errors;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int run(const struct dma_policy *policy, unsigned long packets, int buggy)
 {
     static struct run r;
@@ -155,17 +149,16 @@ static int run(const struct dma_policy *policy, unsigned long packets, int buggy
     if (dma_ctx_add_region(&r.nic.dma, 0, RAM_SIZE, r.ram, 0) != DMA_OK)
         return 1;
     atomic_store(&r.rdt, RING - 1); /* all but one descriptor to the NIC */
-    t0 = now();
+    t0 = example_now();
     if (pthread_create(&th, NULL, wire, &r) != 0)
         return 1;
     errors = driver(&r);
     pthread_join(th, NULL);
-    t1 = now();
+    t1 = example_now();
     if (atomic_load(&r.failed) || atomic_load(&r.irqs) != packets)
         errors++;
-    printf("%-10s %-13s %9lu %7lu %12.0f  %s\n", buggy ? "e1000_bug" : "e1000_rx",
-           policy->name, packets, errors, (double)packets / (t1 - t0),
-           errors ? "FAIL" : "PASS");
+    example_row(buggy ? "e1000_bug" : "e1000_rx", policy->name, packets, errors,
+                (double)packets / (t1 - t0));
     free(r.ram);
     return errors != 0;
 }
@@ -182,8 +175,7 @@ int main(int argc, char **argv)
     }
     if (!packets)
         packets = 1;
-    printf("%-10s %-13s %9s %7s %12s  %s\n", "example", "policy", "items", "errors",
-           "items/s", "verdict");
+    example_header();
     bad |= run(DMA_POLICY_STRICT, packets, buggy);
     bad |= run(DMA_POLICY_PCIE, packets, buggy);
     bad |= run(DMA_POLICY_PCIE_RELAXED, packets, buggy);

@@ -18,6 +18,7 @@
  *            unit test finds the bug on any host.
  */
 #include "nvme_cq.h"
+#include "example.h"
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -176,13 +177,6 @@ static unsigned long driver(struct run *r, unsigned long commands)
     return errors;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int run(const struct dma_policy *policy, unsigned long commands, int buggy)
 {
     static struct run r;
@@ -204,17 +198,17 @@ static int run(const struct dma_policy *policy, unsigned long commands, int bugg
     r.q.irq_opaque = &r;
     if (dma_ctx_add_region(&r.q.dma, 0, RAM_SIZE, r.ram, 0) != DMA_OK)
         return 1;
-    t0 = now();
+    t0 = example_now();
     if (pthread_create(&th, NULL, device, &r) != 0)
         return 1;
     errors = driver(&r, commands);
     atomic_store_explicit(&r.stop, 1, memory_order_release);
     pthread_join(th, NULL);
-    t1 = now();
+    t1 = example_now();
     if (atomic_load(&r.device_failed) || atomic_load(&r.irqs) == 0)
         errors++;
-    printf("%-10s %-13s %9lu %7lu %12.0f  %s\n", buggy ? "nvme_bug" : "nvme_cq", policy->name,
-           commands, errors, (double)commands / (t1 - t0), errors ? "FAIL" : "PASS");
+    example_row(buggy ? "nvme_bug" : "nvme_cq", policy->name, commands, errors,
+                (double)commands / (t1 - t0));
     free(r.ram);
     return errors != 0;
 }
@@ -231,8 +225,7 @@ int main(int argc, char **argv)
     }
     if (!commands)
         commands = 1;
-    printf("%-10s %-13s %9s %7s %12s  %s\n", "example", "policy", "items", "errors",
-           "items/s", "verdict");
+    example_header();
     bad |= run(DMA_POLICY_STRICT, commands, buggy);
     bad |= run(DMA_POLICY_PCIE, commands, buggy);
     bad |= run(DMA_POLICY_PCIE_RELAXED, commands, buggy);

@@ -75,6 +75,7 @@
  */
 #define _GNU_SOURCE
 #include <odma.h>
+#include "example.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -113,13 +114,6 @@ struct shared {
     atomic_ulong kicks;                      /* the event channel, DM -> Xen */
     unsigned long handled, dm_errors;        /* device model's, read after join */
 };
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint64_t size_mask(unsigned size)
 {
@@ -160,10 +154,10 @@ static uint64_t get_le(const unsigned char *p, unsigned n)
  * the broken device model below loses its race every time, not by chance. */
 static void wait_until_taken(struct dma_ctx *ctx, uint64_t slot)
 {
-    double end = now() + 2e-3;
+    double end = example_now() + 2e-3;
     unsigned long spins = 0;
     uint8_t state = 0;
-    while (now() < end) {
+    while (example_now() < end) {
         if (dma_ld_u8_relaxed(ctx, slot + IO_STATE, &state) != DMA_OK ||
             state != IORESP_READY)
             return;
@@ -298,7 +292,7 @@ static int run(const struct opts *o, const struct dma_policy *policy)
         free(s);
         return 1;
     }
-    t0 = now();
+    t0 = example_now();
     deadline = t0 + o->timeout;
     while (done < o->rounds) {
         int progress = 0;
@@ -365,13 +359,13 @@ static int run(const struct opts *o, const struct dma_policy *policy)
         }
         if (!progress) {
             relax(&spins);
-            if ((spins & 1023) == 0 && now() > deadline) {
+            if ((spins & 1023) == 0 && example_now() > deadline) {
                 stalled = 1;
                 break;
             }
         }
     }
-    t1 = now();
+    t1 = example_now();
     atomic_store(&s->stop, 1);
     pthread_join(th, &dm_ok);
     if (stalled) {
@@ -391,9 +385,8 @@ static int run(const struct opts *o, const struct dma_policy *policy)
         if (!errors)
             errors = 1;
     }
-    printf("%-10s %-13s %9lu %7lu %12.0f  %s\n", "xen_ioreq", policy->name, o->rounds,
-           errors, t1 > t0 ? (double)done / (t1 - t0) : 0.0, errors ? "FAIL" : "PASS");
-    fflush(stdout);
+    example_row("xen_ioreq", policy->name, o->rounds, errors,
+                t1 > t0 ? (double)done / (t1 - t0) : 0.0);
     free(s);
     return errors != 0;
 }
@@ -418,8 +411,7 @@ int main(int argc, char **argv)
     }
     if (optind != argc || o.rounds == 0 || o.rounds > 0xfffffffful || !(o.timeout > 0))
         goto usage;
-    printf("%-10s %-13s %9s %7s %12s  %s\n", "example", "policy", "items", "errors",
-           "items/s", "verdict");
+    example_header();
     for (i = 0; i < 4; i++) {
         if (o.only && strcmp(o.only, policies[i]->name) != 0)
             continue;

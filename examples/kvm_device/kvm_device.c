@@ -49,6 +49,7 @@
  */
 #define _GNU_SOURCE
 #include <odma.h>
+#include "../example.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -121,13 +122,6 @@ struct vm {
     unsigned long dev_errors;
 };
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void put_le32(unsigned char *p, uint32_t v)
 {
     p[0] = (unsigned char)v;
@@ -165,10 +159,10 @@ static void relax(unsigned long *spins)
  * broken device below loses its race every time, not by chance. */
 static void wait_until_reaped(struct vm *v, unsigned long i)
 {
-    double end = now() + 2e-3;
+    double end = example_now() + 2e-3;
     unsigned long spins = 0;
     uint32_t reaped = 0;
-    while (now() < end) {
+    while (example_now() < end) {
         if (dma_ld_le32_relaxed(&v->dev, PARAMS_GPA + V_REAPED, &reaped) != DMA_OK ||
             reaped > (uint32_t)i)
             return;
@@ -255,7 +249,7 @@ static void *vcpu_main(void *p)
     struct vm *v = (struct vm *)p;
     struct kvm_run *run = v->run;
     char msg[160];
-    v->t0 = now();
+    v->t0 = example_now();
     while (!v->finished && !v->vcpu_failed) {
         if (ioctl(v->vcpu, KVM_RUN, 0) < 0) {
             if ((errno == EINTR || errno == EAGAIN) &&
@@ -286,7 +280,7 @@ static void *vcpu_main(void *p)
             else if (run->io.port == PORT_FIRSTBAD)
                 v->first_bad = val;
             else if (val == DONE_MAGIC) {
-                v->t1 = now();
+                v->t1 = example_now();
                 v->finished = 1;
             } else
                 vcpu_fail(v, "bad value on the done port");
@@ -518,10 +512,10 @@ static int run(int kvm, const struct opts *o, const struct dma_policy *policy)
         goto report;
     }
     /* Watchdog: a lost completion leaves the guest polling for ever. */
-    deadline = now() + o->timeout;
+    deadline = example_now() + o->timeout;
     while (!atomic_load_explicit(&v->vcpu_done, memory_order_acquire)) {
         struct timespec ms = { 0, 1000000 };
-        if (now() > deadline) {
+        if (example_now() > deadline) {
             timed_out = 1;
             fprintf(stderr,
                     "kvm_device: %s: timed out after %.0f s: guest posted %u, reaped %u, "
@@ -566,10 +560,8 @@ report:
     errors = v->ok <= o->n ? o->n - v->ok : o->n;
     if (fault && errors == 0)
         errors = 1;
-    printf("%-10s %-13s %9lu %7lu %12.0f  %s\n", "kvm_device", policy->name, o->n, errors,
-           v->finished && v->t1 > v->t0 ? (double)o->n / (v->t1 - v->t0) : 0.0,
-           errors ? "FAIL" : "PASS");
-    fflush(stdout);
+    example_row("kvm_device", policy->name, o->n, errors,
+                v->finished && v->t1 > v->t0 ? (double)o->n / (v->t1 - v->t0) : 0.0);
     vm_destroy(v);
     free(v);
     return errors != 0;
@@ -610,8 +602,7 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGUSR1, &sa, NULL);
 
-    printf("%-10s %-13s %9s %7s %12s  %s\n", "example", "policy", "items", "errors",
-           "items/s", "verdict");
+    example_header();
     for (i = 0; i < 4; i++) {
         if (o.only && strcmp(o.only, policies[i]->name) != 0)
             continue;
