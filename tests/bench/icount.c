@@ -14,6 +14,8 @@
  * Run by tests/bench/run.sh; prints nothing useful on its own.
  */
 #include <odma.h>
+
+#include "qemu_style.h"
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,14 +34,7 @@ static volatile uint64_t sink;
 static inline __attribute__((always_inline)) int qemu_rw(uint64_t addr, void *buf,
                                                          size_t len, int is_write)
 {
-    atomic_thread_fence(memory_order_seq_cst);
-    if (addr > RAM_SIZE || len > RAM_SIZE - addr)
-        return 1;
-    if (is_write)
-        memcpy(ram + addr, buf, len);
-    else
-        memcpy(buf, ram + addr, len);
-    return 0;
+    return qemu_style_rw(ram, RAM_SIZE, addr, buf, len, is_write);
 }
 
 /* Results are checked with a branch to an error path, as a caller would. */

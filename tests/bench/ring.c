@@ -44,6 +44,8 @@
 #define _GNU_SOURCE
 #include <endian.h>
 #include <odma.h>
+
+#include "qemu_style.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,18 +108,11 @@ static void relax(unsigned long *spins)
         sched_yield(); /* be fair when another job shares the CPU */
 }
 
-/* QEMU-style accessor: smp_mb() (a seq_cst fence), bounds, memcpy. */
+/* The QEMU-style baseline (qemu_style.h) on this file's guest RAM. */
 static inline __attribute__((always_inline)) int qemu_rw(struct ring *r, uint64_t addr,
                                                          void *buf, size_t len, int is_write)
 {
-    atomic_thread_fence(memory_order_seq_cst);
-    if (addr > RAM_SIZE || len > RAM_SIZE - addr)
-        return 1;
-    if (is_write)
-        memcpy(r->ram + addr, buf, len);
-    else
-        memcpy(buf, r->ram + addr, len);
-    return 0;
+    return qemu_style_rw(r->ram, RAM_SIZE, addr, buf, len, is_write);
 }
 
 static void make_cpl(unsigned char *cpl, const unsigned char *data, uint32_t len,

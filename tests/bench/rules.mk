@@ -8,7 +8,7 @@
 BENCH := $(BUILD)/bench
 BENCH_OPT ?= -O2
 BENCH_FLAGS = $(CSTD) $(WARN) $(BENCH_OPT) -Iinclude $(CFLAGS)
-BENCH_DEPS := $(HEADERS) tests/bench/bench.h tests/threads.h tests/bench/rules.mk
+BENCH_DEPS := $(HEADERS) tests/bench/bench.h tests/bench/qemu_style.h tests/threads.h tests/bench/rules.mk
 
 $(BENCH)/kernels-%.o: tests/bench/kernels.c $(BENCH_DEPS)
 	@mkdir -p $(@D)
