@@ -46,7 +46,7 @@ static inline unsigned odma__page_shift(const struct dma_dirty_log *log)
 }
 
 /* Start (log non-NULL) or stop (NULL) logging the region holding gpa. */
-static inline dma_result dma_ctx_set_dirty_log(struct dma_ctx *ctx, uint64_t gpa,
+static inline dma_result odma_ctx_set_dirty_log(struct dma_ctx *ctx, uint64_t gpa,
                                                struct dma_dirty_log *log)
 {
     struct dma_region *r;
@@ -112,7 +112,7 @@ odma__mark_dirty(struct dma_region *r, uint64_t gpa, uint64_t len)
  * log->words entries). Returns how many pages were dirty. Safe to call
  * while the device writes: each word is swapped atomically.
  */
-static inline size_t dma_dirty_log_harvest(struct dma_dirty_log *log, unsigned long *out)
+static inline size_t odma_dirty_log_harvest(struct dma_dirty_log *log, unsigned long *out)
 {
     ODMA__ATOMIC(unsigned long) *w;
     size_t i, pages = 0;

@@ -118,19 +118,19 @@ fail:
     return NULL;
 }
 
-static inline void *dma_map(struct dma_ctx *ctx, uint64_t addr, uint64_t *len, dma_dir dir,
+static inline void *odma_map(struct dma_ctx *ctx, uint64_t addr, uint64_t *len, dma_dir dir,
                             dma_result *res)
 {
     return odma__map(ctx, addr, len, dir, res, true);
 }
 
-static inline void *dma_map_relaxed(struct dma_ctx *ctx, uint64_t addr, uint64_t *len,
+static inline void *odma_map_relaxed(struct dma_ctx *ctx, uint64_t addr, uint64_t *len,
                                     dma_dir dir, dma_result *res)
 {
     return odma__map(ctx, addr, len, dir, res, false);
 }
 
-ODMA__SLOW void dma_unmap(struct dma_ctx *ctx, void *host, uint64_t len, dma_dir dir,
+ODMA__SLOW void odma_unmap(struct dma_ctx *ctx, void *host, uint64_t len, dma_dir dir,
                           uint64_t access_len)
 {
     unsigned i;
@@ -164,18 +164,18 @@ ODMA__SLOW void dma_unmap(struct dma_ctx *ctx, void *host, uint64_t len, dma_dir
 }
 
 /* Maps of this context not yet unmapped. */
-static inline unsigned dma_ctx_maps_outstanding(const struct dma_ctx *ctx)
+static inline unsigned odma_ctx_maps_outstanding(const struct dma_ctx *ctx)
 {
     return ctx ? ODMA__LOAD(&ctx->nmaps, ODMA__MO_ACQUIRE) : 0;
 }
 
-ODMA__SLOW bool dma_ctx_quiesce(struct dma_ctx *ctx, uint64_t timeout_ns)
+ODMA__SLOW bool odma_ctx_quiesce(struct dma_ctx *ctx, uint64_t timeout_ns)
 {
     uint64_t start;
     if (!ctx)
         return false;
     start = odma__now_ns();
-    while (dma_ctx_maps_outstanding(ctx) != 0) {
+    while (odma_ctx_maps_outstanding(ctx) != 0) {
         if (odma__now_ns() - start >= timeout_ns)
             return false;
         odma__yield();

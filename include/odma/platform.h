@@ -101,6 +101,19 @@
  * never becomes a call; its slow path is an ODMA__SLOW function. */
 #define ODMA__ACCESSOR static inline __attribute__((always_inline))
 
+/*
+ * Short names. Every public function is defined as odma_X; dma_X is a
+ * one-line always-inline wrapper around it, made by this macro, unless
+ * ODMA_NO_SHORT_NAMES is defined before the include (for trees that have
+ * their own dma_read, dma_rw, dma_map ...: QEMU's hw/misc/edu.c has a
+ * static dma_rw). Types and constants keep their dma_/DMA_ names.
+ */
+#ifdef ODMA_NO_SHORT_NAMES
+#define ODMA__SHORT_NAME(...)
+#else
+#define ODMA__SHORT_NAME(...) ODMA__ACCESSOR __VA_ARGS__
+#endif
+
 #define ODMA__LIKELY(x) __builtin_expect(!!(x), 1)
 #define ODMA__UNLIKELY(x) __builtin_expect(!!(x), 0)
 
