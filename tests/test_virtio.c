@@ -440,7 +440,7 @@ static void lost_wakeup_packed_flags(void **state)
 #define RACE_SECONDS 1.0  /* each of the four correct runs */
 /* bound of each power run (it stops at its first loss); 2 s where the
  * race may hide anyway (wk_power_may_hide) */
-#define POWER_SECONDS (wk_power_may_hide() ? 2.0 : 6.0)
+#define POWER_SECONDS (wk_power_may_hide() ? 2.0 : 10.0)
 
 static void race(bool packed, bool event_idx, bool driver_no_mb, struct wk_race *w)
 {

@@ -20,7 +20,7 @@
 #include "fixture.h"
 #include "virtio_wakeup.h"
 
-#define POWER_SECONDS (wk_power_may_hide() ? 2.0 : 6.0) /* it stops at its first loss */
+#define POWER_SECONDS (wk_power_may_hide() ? 2.0 : 10.0) /* it stops at its first loss */
 
 static void power_device(void **state)
 {
