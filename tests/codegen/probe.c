@@ -4,12 +4,20 @@
  * by tests/codegen/codegen.sh for each architecture x compiler and
  * disassembled.
  *
- * Built with -DPROBE_RUN it is also a program (tests/codegen/devpath.sh
- * runs it under qemu-user): main() drives every device-region probe into a
- * DMA_REGION_DEVICE and a DMA_REGION_DEVICE|DMA_REGION_PREFETCHABLE region
- * (ordinary host memory here; what is checked is the code path), calls
- * probe_mark(i) before the i-th call, checks every value that went through,
- * and prints one label per mark so that the exec log can be cut into calls.
+ * Built with -DPROBE_RUN it is also a program, which tests/codegen/run.sh
+ * runs under qemu-user with an exec log. It calls probe_mark(i) before the
+ * i-th probe call and probe_done() after it, and prints one label per
+ * mark, so that the log can be cut into calls:
+ *   probe-run fences   the barrier probes (mb, wmb, rmb, an _acquire load,
+ *                      a _release store, dma_write_publish, the I/O
+ *                      barriers) once each, on a RAM region under
+ *                      DMA_POLICY_NONE (so no policy barrier runs: what
+ *                      runs is the probe's own barrier);
+ *   probe-run device   every device-region probe into a DMA_REGION_DEVICE
+ *                      and a DMA_REGION_DEVICE|DMA_REGION_PREFETCHABLE
+ *                      region (ordinary host memory here: what is checked
+ *                      is the code path), checking every value that went
+ *                      through.
  */
 #include <odma.h>
 
@@ -249,8 +257,69 @@ static void run_region(const char *name, uint64_t base, unsigned char *host, int
     }
 }
 
-int main(void)
+/* Each barrier probe once, from a warm state (region hints set). */
+static int run_fences(void)
 {
+    static _Alignas(64) unsigned char ram[256];
+    static struct dma_ctx rc;
+    static const uint32_t rec[4] = {1, 2, 3, 4};
+    uint32_t v = 0;
+    dma_result r;
+    dma_ctx_init(&rc, DMA_POLICY_NONE);
+    if (dma_ctx_add_region(&rc, 0x4000, sizeof ram, ram, 0) != DMA_OK ||
+        dma_ld_le32_relaxed(&rc, 0x4000, &v) != DMA_OK ||
+        dma_st_le32_relaxed(&rc, 0x4040, 0) != DMA_OK) {
+        fprintf(stderr, "probe-run: cannot set up the RAM region\n");
+        return 2;
+    }
+    mark("mb", "-", 0, 0);
+    probe_mb();
+    done_fn();
+    mark("wmb", "-", 0, 0);
+    probe_wmb();
+    done_fn();
+    mark("rmb", "-", 0, 0);
+    probe_rmb();
+    done_fn();
+    mark("acquire", "-", 0, 4);
+    r = probe_ld_acquire(&rc, 0x4000, &v);
+    done_fn();
+    expect(r == DMA_OK, "acquire", "ram", 0, 4);
+    mark("release", "-", 0, 4);
+    r = probe_st_release(&rc, 0x4040, 7);
+    done_fn();
+    expect(r == DMA_OK && ram[0x40] == 7, "release", "ram", 0, 4);
+    mark("publish", "-", 0, 16);
+    r = probe_publish(&rc, 0x4080, rec);
+    done_fn();
+    expect(r == DMA_OK && !memcmp(ram + 0x80, rec, 16), "publish", "ram", 0, 16);
+#ifdef PROBE_HAVE_IO_MB
+    mark("io_mb", "-", 0, 0);
+    probe_io_mb();
+    done_fn();
+#endif
+#ifdef PROBE_HAVE_IO_WMB
+    mark("io_wmb", "-", 0, 0);
+    probe_io_wmb();
+    done_fn();
+#endif
+#ifdef PROBE_HAVE_IO_RMB
+    mark("io_rmb", "-", 0, 0);
+    probe_io_rmb();
+    done_fn();
+#endif
+    printf("probe-run: %d calls, %d failed\n", marks, failed);
+    return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "fences"))
+        return run_fences();
+    if (argc > 1 && strcmp(argv[1], "device")) {
+        fprintf(stderr, "usage: probe-run [fences|device]\n");
+        return 2;
+    }
     dma_ctx_init(&probe_ctx, DMA_POLICY_STRICT);
     if (dma_ctx_add_region(&probe_ctx, 0x1000, sizeof probe_dev, probe_dev,
                            DMA_REGION_DEVICE) != DMA_OK ||
