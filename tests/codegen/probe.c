@@ -58,6 +58,21 @@ PROBE int probe_io_defined(void)
     return m;
 }
 
+/* ---- references and negative controls (not odma code) ---- */
+/* What the plain C11 full fence is on each target (x86-64 clang: mfence). */
+PROBE void probe_c11_mb(void) { atomic_thread_fence(memory_order_seq_cst); }
+/* What the device-path check must catch everywhere: atomic RMWs and a
+ * library copy. */
+PROBE uint32_t probe_neg_rmw32(volatile _Atomic uint32_t *p)
+{
+    return atomic_fetch_add_explicit(p, 1, memory_order_relaxed);
+}
+PROBE uint64_t probe_neg_rmw64(volatile _Atomic uint64_t *p)
+{
+    return atomic_fetch_add_explicit(p, 1, memory_order_relaxed);
+}
+PROBE void probe_neg_copy(void *d, const void *s, size_t n) { memcpy(d, s, n); }
+
 /* ---- 32-bit RAM accessors ---- */
 PROBE dma_result probe_ld(struct dma_ctx *c, uint64_t a, uint32_t *v)
 {
@@ -280,6 +295,9 @@ static int run_fences(void)
     done_fn();
     mark("rmb", "-", 0, 0);
     probe_rmb();
+    done_fn();
+    mark("c11_mb", "-", 0, 0);
+    probe_c11_mb();
     done_fn();
     mark("acquire", "-", 0, 4);
     r = probe_ld_acquire(&rc, 0x4000, &v);
