@@ -221,6 +221,12 @@ for t in "${codegen_targets[@]}"; do
       [ "$(insns probe_mb | matching "$bar")" = "$c11" ] && pass ||
         check "odma_mb() is $(barriers probe_mb), gcc's seq_cst fence is \`$c11\`: not the fence"
     fi
+    # Negative control: clang's C11 fence is mfence, which the pin above
+    # must be able to see (the pattern matches clang's spelling).
+    if [ "${cc%% *}" = clang ]; then
+      [ "$(count probe_c11_mb '^mfence')" -ge 1 ] && pass ||
+        check "negative control: clang's seq_cst fence shows no mfence ($(barriers probe_c11_mb))"
+    fi
     x86_rows+=("| $name | $(barriers probe_mb) | $(barriers probe_c11_mb) |")
   fi
 

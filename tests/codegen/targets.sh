@@ -42,7 +42,7 @@ arch_info() {
   ppc64le) echo 'powerpc64le-linux-gnu-objdump;qemu-ppc64le;^(sync|hwsync|lwsync|isync|eieio);^(sync|hwsync);^(lwz|lwzx|stw|stwx|lwbrx|stwbrx) ;^(ld|ldx|std|stdx|ldbrx|stdbrx) ;\(r1\);^(sync|hwsync|lwsync|ptesync|isync|eieio)( |$);^(l[bhwdq]arx|st[bhwdq]cx\.)' ;;
   riscv64) echo 'riscv64-linux-gnu-objdump;qemu-riscv64;^fence;^fence( iorw,iorw| rw,rw)?$;^(lw|sw|amoswap\.w) ;^(ld|sd|amoswap\.d) ;\(sp\);^fence;^(amo|lr\.|sc\.)' ;;
   s390x) echo 's390x-linux-gnu-objdump;qemu-s390x;^(bcr 1[45],|bnor %r0$|br %r0$);^(bcr 1[45],|bnor %r0$|br %r0$);^(l|st|ly|sty|lrv|strv) ;^(lg|stg|lrvg|strvg) ;%r15;^(bcr 1[45],0|bnor %r0$|br %r0$);^(cs|csy|csg|cds|cdsy|cdsg|laa|laag|laal|laalg|lan|lang|lao|laog|lax|laxg|lpd|lpdg|mvc|mvcl|mvcle|xc|exrl) ' ;;
-  armhf) echo 'arm-linux-gnueabihf-objdump;qemu-arm;^(dmb|dsb|isb);^dmb ish$;^(ldr|str)(eq|ne)?(\.w)? ;^(ldrd|strd|ldrexd|strexd)(eq|ne)? ;sp;^(dmb|dsb|isb)( |$)|^mcr.*c7, c10, [45];^(ldrex|strex|ldaex|stlex|swp)' ;;
+  armhf) echo 'arm-linux-gnueabihf-objdump;qemu-arm;^(dmb|dsb|isb);^dmb ish$;^(ldr|str)(eq|ne)?(\.w)? ;^(ldrd|strd|ldrexd|strexd)(eq|ne)? ;sp;^(dmb|dsb|isb)( |$)|^mcr.*cr7, cr10, \{[45]\};^(ldrex|strex|ldaex|stlex|swp)' ;;
   esac
 }
 
