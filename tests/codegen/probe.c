@@ -278,10 +278,14 @@ static int run_fences(void)
     static _Alignas(64) unsigned char ram[256];
     static struct dma_ctx rc;
     static const uint32_t rec[4] = {1, 2, 3, 4};
+    static _Alignas(64) unsigned char dev[64];
     uint32_t v = 0;
+    uint8_t b = 0;
+    int ok;
     dma_result r;
     dma_ctx_init(&rc, DMA_POLICY_NONE);
     if (dma_ctx_add_region(&rc, 0x4000, sizeof ram, ram, 0) != DMA_OK ||
+        dma_ctx_add_region(&rc, 0x8000, sizeof dev, dev, DMA_REGION_DEVICE) != DMA_OK ||
         dma_ld_le32_relaxed(&rc, 0x4000, &v) != DMA_OK ||
         dma_st_le32_relaxed(&rc, 0x4040, 0) != DMA_OK) {
         fprintf(stderr, "probe-run: cannot set up the RAM region\n");
@@ -311,6 +315,20 @@ static int run_fences(void)
     r = probe_publish(&rc, 0x4080, rec);
     done_fn();
     expect(r == DMA_OK && !memcmp(ram + 0x80, rec, 16), "publish", "ram", 0, 16);
+    /* The same barriers after a device access: their I/O form. */
+    ok = dma_st_u8_relaxed(&rc, 0x8000, 1) == DMA_OK;
+    mark("dev_mb", "-", 0, 0);
+    probe_mb();
+    done_fn();
+    ok = ok && dma_st_u8_relaxed(&rc, 0x8000, 1) == DMA_OK;
+    mark("dev_wmb", "-", 0, 0);
+    probe_wmb();
+    done_fn();
+    ok = ok && dma_ld_u8_relaxed(&rc, 0x8000, &b) == DMA_OK;
+    mark("dev_rmb", "-", 0, 0);
+    probe_rmb();
+    done_fn();
+    expect(ok && b == 1 && dev[0] == 1, "device set-up", "device", 0, 1);
 #ifdef PROBE_HAVE_IO_MB
     mark("io_mb", "-", 0, 0);
     probe_io_mb();

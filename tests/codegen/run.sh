@@ -17,6 +17,9 @@
 #            store's wmb, dma_write_publish's wmb
 #                                               1, or 0 where the barrier
 #                                                  is free (x86-64, s390x)
+#            odma_mb(), odma_wmb(), odma_rmb() right after a device
+#            access (their I/O form, default a seq_cst fence)
+#                                               1
 #          The I/O barriers ODMA_IO_MB/WMB/RMB() are shown, not checked
 #          (what their default emits is the point of the row), and so is
 #          the plain C11 seq_cst fence, for reference.
@@ -38,11 +41,14 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # Symbols a device path must never run (glibc's ifunc variants included:
 # __memcpy_avx_unaligned_erms, __memset_zva64, __aeabi_memcpy ...).
 dyn_forbidden='(^|_)mem(cpy|set|move)|^__atomic_|^__sync_|^__aarch64_(cas|swp|ld)'
-rows_order=(mb wmb rmb acquire release publish io_mb io_wmb io_rmb c11_mb)
+rows_order=(mb wmb rmb acquire release publish dev_mb dev_wmb dev_rmb io_mb io_wmb io_rmb c11_mb)
 declare -A label=(
   [mb]='`odma_mb()`' [wmb]='`odma_wmb()`' [rmb]='`odma_rmb()`'
   [acquire]='`dma_ld_le32_acquire`: its rmb' [release]='`dma_st_le32_release`: its wmb'
   [publish]='`dma_write_publish`: its wmb'
+  [dev_mb]='`odma_mb()` after a device write (I/O form)'
+  [dev_wmb]='`odma_wmb()` after a device write (I/O form)'
+  [dev_rmb]='`odma_rmb()` after a device read (I/O form)'
   [io_mb]='`ODMA_IO_MB()` default (not checked)' [io_wmb]='`ODMA_IO_WMB()` default (not checked)'
   [io_rmb]='`ODMA_IO_RMB()` default (not checked)'
   [c11_mb]='reference: C11 `atomic_thread_fence(memory_order_seq_cst)` (not checked)')
@@ -116,7 +122,7 @@ for t in "${codegen_targets[@]}"; do
       -e 's/^bnor %r0$/bcr 14,0/' -e 's/^br %r0$/bcr 15,0/' | sed -E 's/(.*)/`\1`/' | paste -sd' ')
     [ -n "$text" ] || text=none
     case $what in
-    mb) want=1 ;;
+    mb|dev_*) want=1 ;;
     io_*|c11_mb) cell[$what,$name]=$text; continue ;;
     *) want=$want_free ;;
     esac
@@ -175,7 +181,7 @@ done
 
 {
   echo "Fence instructions executed per barrier (tests/codegen/run.sh, qemu-user exec log; none: no"
-  echo "instruction). Want one per barrier, none where it is free (x86-64 and s390x rmb/wmb)."
+  echo "instruction). Want one per barrier, none where it is free (x86-64 and s390x rmb/wmb, CPU form)."
   echo
   printf '| barrier |'
   for n in "${names[@]}"; do printf ' %s |' "$n"; done
