@@ -59,8 +59,48 @@ passed=0 failed=0
 ok() { passed=$((passed + 1)); }
 bad() { echo "run: FAIL $*" >&2; failed=$((failed + 1)); }
 
-# segments LOG -> one line per probe call: "index<TAB>symbols or pcs"
-# (field 3 of the bracket is the PC; the last field, the symbol).
+# prepare TAG CC OBJDUMP QEMU: link the object codegen.sh compiled,
+# disassemble the binary, run it both ways under qemu-user with an exec
+# log; every exit status goes to a file (BIN.link.rc, .fences.rc,
+# .device.rc).
+prepare() {
+  local bin=$out/run-$1 cc=$2 objdump=$3 qemu=$4 rc
+  rm -f "$bin" "$bin".*
+  rc=0
+  # shellcheck disable=SC2086 # $cc is a command with its flags
+  $cc -static "$out/probe-$1.o" -o "$bin" || rc=$?
+  echo $rc >"$bin.link.rc"
+  [ $rc = 0 ] || return 0
+  "$objdump" -d --no-show-raw-insn "$bin" |
+    awk '/^ *[0-9a-f]+:\t/ { a = $1; sub(":", "", a); sub(/^0+/, "", a); i = $0
+                              sub(/^ *[0-9a-f]+:\t/, "", i); gsub(/\t/, " ", i)
+                              sub(/ *[#;@].*$/, "", i); sub(/ <.*>$/, "", i); sub(/ *\/\/.*$/, "", i)
+                              gsub(/  +/, " ", i); print a "\t" i }' >"$bin.dis"
+  rc=0
+  "$qemu" -singlestep -d nochain,exec -D "$bin.fences.log" "$bin" fences >"$bin.fences.out" || rc=$?
+  echo $rc >"$bin.fences.rc"
+  rc=0
+  "$qemu" -d nochain,exec -D "$bin.device.log" "$bin" device >"$bin.device.out" || rc=$?
+  echo $rc >"$bin.device.rc"
+}
+
+# First every target's link and runs, two at a time.
+jobs=0
+for t in "${codegen_targets[@]}"; do
+  IFS=';' read -r name arch cc <<<"$t"
+  IFS=';' read -r objdump qemu _ <<<"$(arch_info "$arch")"
+  tag=${name// /-}
+  target_ok "$cc" "$objdump" && command -v "$qemu" >/dev/null 2>&1 || continue
+  [ -f "$out/probe-$tag.o" ] && [ ! "$out/probe-$tag.o" -ot "$top/tests/codegen/probe.c" ] || continue
+  prepare "$tag" "$cc" "$objdump" "$qemu" &
+  jobs=$((jobs + 1))
+  if [ $jobs -ge 2 ]; then
+    wait -n || true
+    jobs=$((jobs - 1))
+  fi
+done
+wait || true
+
 for t in "${codegen_targets[@]}"; do
   IFS=';' read -r name arch cc <<<"$t"
   IFS=';' read -r objdump qemu _bar _full _a32 _a64 _stack fence _forbid <<<"$(arch_info "$arch")"
@@ -77,19 +117,13 @@ for t in "${codegen_targets[@]}"; do
     bad "$name: $out/probe-$tag.o missing or stale: run tests/codegen/codegen.sh $out first"
     continue
   fi
-  if ! $cc -static "$out/probe-$tag.o" -o "$bin"; then
+  if [ "$(cat "$bin.link.rc")" != 0 ]; then
     bad "$name: probe-run does not link"
     continue
   fi
-  "$objdump" -d --no-show-raw-insn "$bin" |
-    awk '/^ *[0-9a-f]+:\t/ { a = $1; sub(":", "", a); sub(/^0+/, "", a); i = $0
-                              sub(/^ *[0-9a-f]+:\t/, "", i); gsub(/\t/, " ", i)
-                              sub(/ *[#;@].*$/, "", i); sub(/ <.*>$/, "", i); sub(/ *\/\/.*$/, "", i)
-                              gsub(/  +/, " ", i); print a "\t" i }' >"$bin.dis"
 
   # ---- fences: every instruction executed between the marks ----
-  rm -f "$bin.fences.log"
-  if ! "$qemu" -singlestep -d nochain,exec -D "$bin.fences.log" "$bin" fences >"$bin.fences.out"; then
+  if [ "$(cat "$bin.fences.rc")" != 0 ]; then
     bad "$name: probe-run fences failed: $(tail -n 1 "$bin.fences.out")"
     continue
   fi
@@ -139,8 +173,7 @@ for t in "${codegen_targets[@]}"; do
   done <"$bin.fences.out"
 
   # ---- device: every translation block run between the marks ----
-  rm -f "$bin.device.log"
-  if ! "$qemu" -d nochain,exec -D "$bin.device.log" "$bin" device >"$bin.device.out"; then
+  if [ "$(cat "$bin.device.rc")" != 0 ]; then
     bad "$name: probe-run device failed (a value did not go through): $(tail -n 1 "$bin.device.out")"
     continue
   fi
