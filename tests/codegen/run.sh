@@ -7,7 +7,8 @@
 # tests/codegen/targets.sh under qemu-user with an exec log, and check what
 # the probes really execute (issue 11 items 3, 5, 7):
 #
-#  fences  `qemu-ARCH -singlestep -d nochain,exec` logs the address of every
+#  fences  `qemu-ARCH -singlestep -d nochain,exec` (-one-insn-per-tb in
+#          QEMU >= 8.1) logs the address of every
 #          instruction executed; each address is looked up in objdump's
 #          disassembly of the same binary. Between a probe's marks, the
 #          fence instructions executed must be exactly:
@@ -77,12 +78,19 @@ prepare() {
                               sub(/ *[#;@].*$/, "", i); sub(/ <.*>$/, "", i); sub(/ *\/\/.*$/, "", i)
                               gsub(/  +/, " ", i); print a "\t" i }' >"$bin.dis"
   rc=0
-  "$qemu" -singlestep -d nochain,exec -D "$bin.fences.log" "$bin" fences >"$bin.fences.out" || rc=$?
+  "$qemu" "$one_insn" -d nochain,exec -D "$bin.fences.log" "$bin" fences >"$bin.fences.out" || rc=$?
   echo $rc >"$bin.fences.rc"
   rc=0
   "$qemu" -d nochain,exec -D "$bin.device.log" "$bin" device >"$bin.device.out" || rc=$?
   echo $rc >"$bin.device.rc"
 }
+
+# One instruction per translation block: -singlestep (QEMU 7, Debian
+# bookworm), renamed -one-insn-per-tb in QEMU 8.1.
+one_insn=-singlestep
+if qemu-x86_64 -h 2>/dev/null | grep -q -- -one-insn-per-tb; then
+  one_insn=-one-insn-per-tb
+fi
 
 # First every target's link and runs, two at a time.
 jobs=0
