@@ -250,6 +250,7 @@ struct dma_vq {
     uint16_t used;            /* split: used idx published; packed: used position published */
     uint16_t fill;            /* next used element to fill (= used when none pending) */
     uint16_t pending;         /* elements filled but not flushed */
+    uint32_t pending_descs;   /* their descriptors (split: one per element) */
     bool avail_wrap;          /* packed: device's avail wrap counter */
     bool used_wrap;           /* packed: wrap counter at `used` */
     bool fill_wrap;           /* packed: wrap counter at `fill` */
@@ -701,6 +702,7 @@ static inline dma_result odma_vq_fill(struct dma_vq *vq, const struct dma_vq_cha
             return r;
         }
         vq->fill++;
+        vq->pending_descs++;
     } else {
         uint64_t d = vq->cfg.desc + 16u * vq->fill;
         uint16_t f = vq->fill_wrap ? (DMA_VQ_DESC_F_AVAIL | DMA_VQ_DESC_F_USED) : 0;
@@ -717,6 +719,7 @@ static inline dma_result odma_vq_fill(struct dma_vq *vq, const struct dma_vq_cha
             vq->head_pos = vq->fill;
             vq->head_flags = f;
         }
+        vq->pending_descs += c->ndesc;
         vq->fill = (uint16_t)(vq->fill + c->ndesc);
         if (vq->fill >= num) {
             vq->fill = (uint16_t)(vq->fill - num);
@@ -732,26 +735,24 @@ static inline dma_result odma_vq_fill(struct dma_vq *vq, const struct dma_vq_cha
 static inline dma_result odma_vq_flush(struct dma_vq *vq)
 {
     dma_result r;
-    uint32_t descs;
     if (!vq)
         return DMA_ERR_INVALID;
     if (vq->error != DMA_OK)
         return vq->error;
     if (!vq->pending)
         return DMA_OK;
-    if (!vq->cfg.packed) {
+    if (!vq->cfg.packed)
         r = odma__vq_st16_release(vq, vq->cfg.device + 2, vq->fill);
-        descs = (uint16_t)(vq->fill - vq->used);
-    } else {
+    else
         r = odma__vq_st16_release(vq, vq->cfg.desc + 16u * vq->head_pos + 14, vq->head_flags);
-        descs = (uint32_t)(vq->fill + (vq->fill_wrap != vq->used_wrap ? vq->cfg.num : 0u)) -
-                vq->used;
-    }
     if (r != DMA_OK) {
         odma__vq_break(vq, r, DMA_VQ_WHY_RING_MEMORY);
         return r;
     }
-    vq->span += descs;
+    /* Counted from the chains, not from positions: a driver that offers
+     * descriptors the device still holds can make a batch wrap the ring. */
+    vq->span = vq->span + vq->pending_descs < vq->span ? UINT32_MAX : vq->span + vq->pending_descs;
+    vq->pending_descs = 0;
     vq->used = vq->fill;
     vq->used_wrap = vq->fill_wrap;
     vq->pending = 0;

@@ -102,6 +102,7 @@ struct model {
     int mem_error; /* the break came from an unreadable ring area */
     unsigned last_avail, shadow;  /* split: 16-bit counters */
     unsigned used, fill, pending; /* split: counters; packed: positions */
+    unsigned long pend_descs;     /* descriptors of the pending elements */
     int avail_wrap, used_wrap, fill_wrap;
     unsigned head_pos, head_flags;
     unsigned sig;                 /* used at the last should_notify */
@@ -319,6 +320,7 @@ static int model_fill(struct model *m, const struct mchain *c, uint32_t written)
         mwr(m, e, 4, c->id);
         mwr(m, e + 4, 4, written);
         m->fill = (m->fill + 1) % 65536u;
+        m->pend_descs++;
     } else {
         uint64_t d = m->cfg.desc + 16ull * m->fill;
         unsigned f = m->fill_wrap ? 0x8080u : 0;
@@ -330,6 +332,7 @@ static int model_fill(struct model *m, const struct mchain *c, uint32_t written)
             m->head_pos = m->fill;
             m->head_flags = f;
         }
+        m->pend_descs += c->ndesc;
         m->fill += c->ndesc;
         if (m->fill >= num) {
             m->fill -= num;
@@ -344,22 +347,13 @@ static void model_flush(struct model *m)
 {
     if (m->broken || !m->pending)
         return;
-    if (!m->cfg.packed) {
+    if (!m->cfg.packed)
         mwr(m, m->cfg.device + 2, 2, m->fill);
-        m->span += (m->fill - m->used) % 65536u;
-    } else {
-        /* count the descriptors stepped over, one at a time */
-        unsigned p = m->used;
-        int w = m->used_wrap;
+    else
         mwr(m, m->cfg.desc + 16ull * m->head_pos + 14, 2, m->head_flags);
-        while (p != m->fill || w != m->fill_wrap) {
-            if (++p == m->cfg.num) {
-                p = 0;
-                w = !w;
-            }
-            m->span++;
-        }
-    }
+    /* every descriptor of every flushed chain was stepped over once */
+    m->span += m->pend_descs;
+    m->pend_descs = 0;
     m->used = m->fill;
     m->used_wrap = m->fill_wrap;
     m->pending = 0;
@@ -705,7 +699,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         case 11: {
-            int want = model_should_notify(&m), got = dma_vq_should_notify(&vq);
+            int want, got;
+            if (getenv("FUZZ_VERBOSE")) {
+                uint64_t ev = 0;
+                mrd(&m, m.cfg.packed ? m.cfg.driver : m.cfg.driver + 4 + 2ull * m.cfg.num,
+                    m.cfg.packed ? 4 : 2, &ev);
+                fprintf(stderr, "op %u: should_notify: %s num %u event_idx %d, last %u/%d, "
+                        "used %u/%d, span %lu, event area 0x%llx\n", op,
+                        m.cfg.packed ? "packed" : "split", m.cfg.num, m.cfg.event_idx, m.sig,
+                        m.sig_wrap, m.used, m.used_wrap, m.span, (unsigned long long)ev);
+                fprintf(stderr, "  device: span %u used %u/%d pending %u fill %u/%d\n", vq.span, vq.used, vq.used_wrap, vq.pending, vq.fill, vq.fill_wrap);
+            }
+            want = model_should_notify(&m);
+            got = dma_vq_should_notify(&vq);
             CHECK(got == want, "should_notify %d, model %d", got, want);
             compare(&m, mem, "should_notify");
             break;
