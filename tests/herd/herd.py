@@ -247,7 +247,7 @@ def expected(t, col):
     """'Never', 'Sometimes' or None (not promised: shown, not judged)."""
     if t['expect'] == 'promised':
         return 'Never'
-    if t['expect'] == 'np':
+    if t['expect'] == 'np' or (col.harch == 'C' and t['c11_np']):
         return None
     if col.harch == 'X86' and not t['tso_can']:
         return 'Never'
@@ -438,6 +438,8 @@ def main():
     print()
     for note in sorted({(t['shape'], t['form'], t['note']) for t in tests if t['note']}):
         print('- %s %s: %s' % note)
+    for note in sorted({(t['shape'], t['form'], t['c11_np']) for t in tests if t['c11_np']}):
+        print('- %s %s, C11 column: %s' % note)
 
     # The pipeline's own test.
     if not args.no_mutant:
