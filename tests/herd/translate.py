@@ -270,6 +270,10 @@ def classify_aarch64(c):
 
 PPC_DFORM = re.compile(r'^(?P<op>l|st)(?P<sz>b|h|w|d|fs|fd)(?P<t>z|a)?(?P<u>u)?$')
 PPC_XFORM = re.compile(r'^(?P<op>l|st)(?P<sz>b|h|w|d|fs|fd)(?P<t>z|a|br|ar|cx\.)?(?P<u>u)?x?$')
+# Vector and VSX loads and stores (16 bytes; callee-saved registers on the
+# stack): X-form `lvx v31,r1,r0`, DQ-form `lxv vs0,16(r9)`.
+PPC_VX = re.compile(r'^(?P<op>l|st)(vx|vxl|xvd2x|xvw4x|xvx|xvb16x|xvh8x)$')
+PPC_VDQ = re.compile(r'^(?P<op>l|st)(xv)$')
 PPC_BARRIER = {'sync': 'sync', 'hwsync': 'sync', 'lwsync': 'lwsync', 'isync': 'isync',
                'eieio': 'eieio', 'msync': 'sync'}
 PPC_NOTMEM = {'li', 'lis', 'la', 'lwsync'}
@@ -290,6 +294,19 @@ def classify_ppc(c):
         return []
     ops = [o.strip() for o in c.ops.split(',')]
     width = {'b': 1, 'h': 2, 'w': 4, 'd': 8, 'fs': 4, 'fd': 8}
+    vm = PPC_VX.match(m)
+    if vm and len(ops) == 3:
+        ra = ops[1].lstrip('r')
+        addr = ((0 if ra == '0' else c.reg('r' + ra)) + c.reg('r' + ops[2].lstrip('r')))
+        return [('M', addr & 0xffffffffffffffff & ~15 if m in ('lvx', 'stvx', 'lvxl') else
+                 addr & 0xffffffffffffffff, 16, 'R' if vm.group('op') == 'l' else 'W', '')]
+    vm = PPC_VDQ.match(m)
+    if vm and len(ops) == 2:
+        mm = re.match(r'^(-?\d+)\((r?\d+)\)$', ops[1])
+        if not mm:
+            c.fail('DQ-form operand')
+        addr = (c.reg('r' + mm.group(2).lstrip('r')) + int(mm.group(1))) & 0xffffffffffffffff
+        return [('M', addr, 16, 'R' if vm.group('op') == 'l' else 'W', '')]
     dm = PPC_DFORM.match(m)
     if dm and len(ops) == 2:
         mm = re.match(r'^(-?\d+)\((r?\d+)\)$', ops[1])
@@ -511,15 +528,18 @@ def device_thread(arch, dis, log, start, stop, ram_lo, ram_hi, granule=4):
     events = []
     dropped = 0
     steps = 0
-    i0 = next((i for i, (pc, _) in enumerate(log) if pc == start), None)
+    # Ranges (address, size), not addresses: a POWER ELFv2 function has a
+    # global and a local entry point (a direct call enters at the second).
+    i0 = next((i for i, (pc, _) in enumerate(log) if start[0] <= pc < start[0] + start[1]),
+              None)
     if i0 is None:
-        raise TranslateError('the log never reaches the sequence at 0x%x' % start)
+        raise TranslateError('the log never reaches the sequence at 0x%x' % start[0])
     i = i0
     while True:
         if i >= len(log):
-            raise TranslateError('the log ends before the end marker at 0x%x' % stop)
+            raise TranslateError('the log ends before the end marker at 0x%x' % stop[0])
         pc, regs = log[i]
-        if pc == stop:
+        if stop[0] <= pc < stop[0] + stop[1]:
             break
         if pc not in dis:
             raise TranslateError('executed PC 0x%x is not in the objdump listing' % pc)
