@@ -417,6 +417,9 @@ X86_MOVE = re.compile(r'^(mov\w*|cvt\w*|vmov\w*|pxor|xorp\w|(v)?punpck\w*|cmov\w
 X86_RMW = re.compile(r'^(add|sub|and|or|xor|adc|sbb|inc|dec|neg|not|shl|shr|sar|rol|ror|'
                      r'xadd|xchg|cmpxchg|cmpxchg8b|cmpxchg16b)[bwlq]?$')
 X86_SIZE = {'b': 1, 'w': 2, 'l': 4, 'q': 8}
+X86_BASES = {'mov', 'add', 'sub', 'and', 'or', 'xor', 'adc', 'sbb', 'cmp', 'test', 'inc', 'dec',
+             'neg', 'not', 'shl', 'shr', 'sar', 'rol', 'ror', 'xchg', 'xadd', 'cmpxchg', 'push',
+             'pop', 'bt'}
 
 
 def _x86_split(ops):
@@ -483,7 +486,12 @@ def classify_x86(c):
         c.fail('two memory operands')
     i = mem[0]
     addr = _x86_addr(c, ops[i])
-    w = X86_SIZE.get(m[-1]) if m[-1] in X86_SIZE and len(m) > 3 else None
+    w = None
+    ext = re.match(r'^mov[sz]([bwl])[wlq]$', m)
+    if ext:
+        w = X86_SIZE[ext.group(1)]
+    elif m[-1] in X86_SIZE and m[:-1] in X86_BASES:
+        w = X86_SIZE[m[-1]]
     for o in ops:
         if o.startswith('%') and not o.startswith(('%fs:', '%gs:')):
             w = w or X86_REG_W.get(o[1:])
