@@ -316,10 +316,10 @@ def collect(cols, runs, out, jobs):
             col.events[(s, p)] = ev
 
 
-def make_columns(out, include, quiet=False):
-    cols = []
-    for c in COLUMNS + [C11]:
-        col = Column(*c)
+def make_columns(out, include, jobs):
+    cols = [Column(*c) for c in COLUMNS + [C11]]
+
+    def one(col):
         need = [col.cc[0], col.tool('objdump') if col.qemu else None, col.qemu]
         miss = [n for n in need if n and not have(n)]
         if miss:
@@ -328,7 +328,9 @@ def make_columns(out, include, quiet=False):
             why = build(col, out, include)
             if why:
                 col.skip = 'FAILED: ' + why
-        cols.append(col)
+
+    with cf.ThreadPoolExecutor(max_workers=jobs) as ex:
+        list(ex.map(one, cols))
     return cols
 
 
@@ -395,7 +397,8 @@ def main():
         shutil.rmtree(out)
     os.makedirs(out)
     tests = spec.TESTS
-    cols = make_columns(out, args.include)
+    cols = make_columns(out, args.include, args.jobs)
+    t_build = time.time()
     passed, failed = len(st) - len(st_bad), len(st_bad)
     for col in cols:
         if col.skip:
@@ -403,7 +406,9 @@ def main():
             if col.skip.startswith('FAILED') or CI:
                 failed += 1
     collect(cols, spec.RUNS, out, args.jobs)
+    t_qemu = time.time()
     cells = evaluate(cols, tests, herd, out, args.jobs)
+    t_herd = time.time()
     live = [c for c in cols if not c.skip]
 
     # The device thread of every run, as translated.
@@ -462,8 +467,12 @@ def main():
     for e in errors:
         print('FAIL ' + e)
     print()
-    print('herd: litmus files in %s; run time %.0f s' % (os.path.join(out, 'litmus'),
-                                                         time.time() - t0))
+    t_end = time.time()
+    print('herd: litmus files in %s' % os.path.join(out, 'litmus'))
+    print('herd: run time %.0f s (builds %.0f s, qemu runs and translation %.0f s, herd7 %.0f '
+          's, mutant %.0f s); %d litmus tests judged'
+          % (t_end - t0, t_build - t0, t_qemu - t_build, t_herd - t_qemu, t_end - t_herd,
+             sum(1 for v in cells.values() if v[0] != 'ERROR')))
     print('herd: %d passed, %d failed' % (passed, failed))
     return 1 if failed else 0
 
@@ -475,7 +484,7 @@ def run_mutant(args, herd, out):
     except TranslateError as e:
         return False, 'mutant: ' + str(e)
     tests = [t for t in spec.TESTS if t['seq'] == 'publish']
-    cols = make_columns(os.path.join(mout, 'build'), inc)
+    cols = make_columns(os.path.join(mout, 'build'), inc, args.jobs)
     collect(cols, sorted({(t['seq'], t['policy']) for t in tests}), mout, args.jobs)
     cells = evaluate(cols, tests, herd, mout, args.jobs)
     caught, missed = [], []

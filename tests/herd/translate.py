@@ -78,6 +78,32 @@ def parse_objdump(text, arch):
 # --------------------------------------------------------------------------
 # qemu log
 
+class LazyRegs(dict):
+    """The register dump of one log entry, parsed on first use (most of the
+    log is the program's set-up, outside the window)."""
+
+    def __init__(self, text, arch):
+        super().__init__()
+        self.text, self.arch, self.done = text, arch, False
+
+    def _parse(self):
+        if not self.done:
+            self.update(parse_regs(self.text, self.arch))
+            self.done = True
+
+    def __contains__(self, k):
+        self._parse()
+        return super().__contains__(k)
+
+    def __getitem__(self, k):
+        self._parse()
+        return super().__getitem__(k)
+
+    def get(self, k, d=None):
+        self._parse()
+        return super().get(k, d)
+
+
 def parse_log(text, arch):
     """[(pc, {reg: value})] in execution order."""
     out = []
@@ -86,7 +112,7 @@ def parse_log(text, arch):
 
     def flush():
         if cur is not None:
-            out.append((cur, parse_regs('\n'.join(buf), arch)))
+            out.append((cur, LazyRegs('\n'.join(buf), arch)))
 
     for line in text.splitlines():
         if line.startswith('Trace '):
