@@ -132,8 +132,8 @@ TESTS = [
       [('g', ['W x 1']), ('h', ['R y r0', 'F rmb', 'R x r1'])],
       'd:r0=1 & h:r0=1 & h:r1=0', 'promised',
       c11_np='C11: an acquire fence gives the later relaxed store no release semantics, so '
-      'nothing carries x=1 to h; every hardware rmb (dmb ishld, lwsync, fence r,rw) is '
-      'cumulative and forbids it'),
+      'nothing carries x=1 to h; the hardware rmbs (dmb ishld, lwsync, fence r,rw or '
+      'stronger) are cumulative and forbid it'),
     T('WRC', 'ld;st', 'ld_st', 'pcie', ['R x r0', 'W y 1'],
       [('g', ['W x 1']), ('h', ['R y r0', 'F rmb', 'R x r1'])],
       'd:r0=1 & h:r0=1 & h:r1=0', 'np', 'PCIE: R->W gets no barrier'),
