@@ -14,6 +14,7 @@
  * Every sequence is a noinline function: the ordered and relaxed accessors
  * inside are the library's inline code, the policy is data.
  */
+#define ODMA_NO_SHORT_NAMES /* the odma_X names only, as a tree with its own dma_X would */
 #ifdef PROBE_TRACE
 #define ODMA_TRACE
 #define ODMA_TESTING_IMPLEMENTATION
@@ -62,75 +63,75 @@ static uint32_t sink;
  * the values, the instructions are the same). */
 SEQ(st_st)
 {
-    CHECK(dma_st_le32(c, X, 1));
-    CHECK(dma_st_le32(c, Y, 1));
+    CHECK(odma_st_le32(c, X, 1));
+    CHECK(odma_st_le32(c, Y, 1));
 }
 /* Ordered ld y; ld x (MP reader). */
 SEQ(ld_ld)
 {
     uint32_t a = 0, b = 0;
-    CHECK(dma_ld_le32(c, Y, &a));
-    CHECK(dma_ld_le32(c, X, &b));
+    CHECK(odma_ld_le32(c, Y, &a));
+    CHECK(odma_ld_le32(c, X, &b));
     sink = a + b;
 }
 /* _acquire ld y; ordered ld x (the PCIE reader's flag). */
 SEQ(ldacq_ld)
 {
     uint32_t a = 0, b = 0;
-    CHECK(dma_ld_le32_acquire(c, Y, &a));
-    CHECK(dma_ld_le32(c, X, &b));
+    CHECK(odma_ld_le32_acquire(c, Y, &a));
+    CHECK(odma_ld_le32(c, X, &b));
     sink = a + b;
 }
 /* st x; _release st y (rel/acq writer). */
 SEQ(st_strel)
 {
-    CHECK(dma_st_le32(c, X, 1));
-    CHECK(dma_st_le32_release(c, Y, 1));
+    CHECK(odma_st_le32(c, X, 1));
+    CHECK(odma_st_le32_release(c, Y, 1));
 }
 /* Ordered st x; ld y (SB, R's mb side). */
 SEQ(st_ld)
 {
     uint32_t a = 0;
-    CHECK(dma_st_le32(c, X, 1));
-    CHECK(dma_ld_le32(c, Y, &a));
+    CHECK(odma_st_le32(c, X, 1));
+    CHECK(odma_ld_le32(c, Y, &a));
     sink = a;
 }
 /* Ordered ld x; st y (LB, S reader, WRC middle). */
 SEQ(ld_st)
 {
     uint32_t a = 0;
-    CHECK(dma_ld_le32(c, X, &a));
-    CHECK(dma_st_le32(c, Y, 1));
+    CHECK(odma_ld_le32(c, X, &a));
+    CHECK(odma_st_le32(c, Y, 1));
     sink = a;
 }
 /* Publish the record [x body, y flag]. */
 SEQ(publish)
 {
     uint32_t rec[2] = { 1, 1 };
-    CHECK(dma_write_publish(c, X, rec, 8, 4, 4));
+    CHECK(odma_write_publish(c, X, rec, 8, 4, 4));
 }
 /* Consume the record [x body, y flag]: y first, then x. */
 SEQ(consume)
 {
     uint32_t rec[2] = { 0, 0 };
-    CHECK(dma_read_consume(c, X, rec, 8, 4, 4));
+    CHECK(odma_read_consume(c, X, rec, 8, 4, 4));
     sink = rec[0] + rec[1];
 }
 /* Publish the record [x flag, y body], notify barrier, then read z. */
 SEQ(pub_notify_ld)
 {
     uint32_t rec[2] = { 1, 1 }, a = 0;
-    CHECK(dma_write_publish(c, X, rec, 8, 0, 4));
-    dma_notify_barrier(c);
-    CHECK(dma_ld_le32(c, Z, &a));
+    CHECK(odma_write_publish(c, X, rec, 8, 0, 4));
+    odma_notify_barrier(c);
+    CHECK(odma_ld_le32(c, Z, &a));
     sink = a;
 }
 /* _relaxed st; odma_mb(); _relaxed st (R and 2+2W with a full barrier). */
 SEQ(st_mb_st)
 {
-    CHECK(dma_st_le32_relaxed(c, X, 1));
+    CHECK(odma_st_le32_relaxed(c, X, 1));
     odma_mb();
-    CHECK(dma_st_le32_relaxed(c, Y, 1));
+    CHECK(odma_st_le32_relaxed(c, Y, 1));
 }
 
 #define ENTRY(name) { #name, seq_##name }
@@ -172,24 +173,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "\n");
         return 2;
     }
-    dma_ctx_init(&ctx, p);
-    if (dma_ctx_add_region(&ctx, GPA, sizeof probe_ram, probe_ram, 0) != DMA_OK)
+    odma_ctx_init(&ctx, p);
+    if (odma_ctx_add_region(&ctx, GPA, sizeof probe_ram, probe_ram, 0) != DMA_OK)
         return 2;
     /* Warm both directions' region hints: the measured accesses then take
      * the fast path, as in a running device model. */
-    if (dma_ld_le32_relaxed(&ctx, GPA + 32, &v) != DMA_OK ||
-        dma_st_le32_relaxed(&ctx, GPA + 36, 0) != DMA_OK)
+    if (odma_ld_le32_relaxed(&ctx, GPA + 32, &v) != DMA_OK ||
+        odma_st_le32_relaxed(&ctx, GPA + 36, 0) != DMA_OK)
         return 2;
     odma_mb();
 #ifdef PROBE_TRACE
-    dma_trace_reset();
+    odma_trace_reset();
 #endif
     probe_begin();
     fn(&ctx);
     probe_end();
 #ifdef PROBE_TRACE
-    dma_trace_stop();
-    printf("%s\n", dma_trace_string());
+    odma_trace_stop();
+    printf("%s\n", odma_trace_string());
 #endif
     if (fails) {
         fprintf(stderr, "probe: %d accesses failed\n", fails);
