@@ -124,8 +124,9 @@ def build(col, out, include):
         return r.stderr.strip() or 'build failed' if r.returncode else None
     col.bin = os.path.join(d, 'probe-' + tag)
     obj = col.bin + '.o'
+    # Compiled once; the static binary is linked from the same object.
     for argv in (col.cc + CFLAGS + ['-I' + include, '-c', src, '-o', obj],
-                 col.cc + CFLAGS + ['-static', '-I' + include, src, '-o', col.bin]):
+                 col.cc + ['-static', obj, '-o', col.bin]):
         r = run(argv)
         if r.returncode:
             return 'build failed: %s\n%s' % (' '.join(argv), r.stderr.strip())
