@@ -164,6 +164,18 @@ def build(col, out, include):
     return None
 
 
+_ONE_INSN = {}
+
+
+def one_insn_flag(qemu):
+    """-one-insn-per-tb where QEMU has it (8.1 renamed -singlestep), else
+    -singlestep (Debian bookworm's 7.2)."""
+    if qemu not in _ONE_INSN:
+        h = run([qemu, '-h']).stdout
+        _ONE_INSN[qemu] = '-one-insn-per-tb' if '-one-insn-per-tb' in h else '-singlestep'
+    return _ONE_INSN[qemu]
+
+
 def probe_events(col, seq, policy, out):
     """The device thread for one run, as concrete ops; raises TranslateError."""
     if col.arch == 'c11':
@@ -186,7 +198,7 @@ def probe_events(col, seq, policy, out):
     start = col.syms['seq_' + seq][0][:2]
     log = os.path.join(out, 'logs', '%s.%s.%s.log' % (col.name.replace(' ', '-'), seq, policy))
     os.makedirs(os.path.dirname(log), exist_ok=True)
-    r = run([col.qemu, '-singlestep', '-d', 'nochain,exec,cpu', '-dfilter', col.ranges,
+    r = run([col.qemu, one_insn_flag(col.qemu), '-d', 'nochain,exec,cpu', '-dfilter', col.ranges,
              '-D', log, col.bin, seq, policy])
     if r.returncode:
         raise TranslateError('%s %s %s exited %d: %s' % (col.qemu, seq, policy, r.returncode,
