@@ -81,6 +81,7 @@ struct dma_region {
     unsigned char *host; /* host address of gpa */
     unsigned flags;      /* enum dma_region_flags */
     ODMA__ATOMIC(struct dma_dirty_log *) dirty; /* NULL: not logging */
+    ODMA__ATOMIC(unsigned) markers;  /* threads inside odma__mark_dirty_slow() */
 };
 
 /*
@@ -137,6 +138,7 @@ static inline void odma__region_clear(struct dma_region *r)
     r->host = NULL;
     r->flags = 0;
     ODMA__STORE(&r->dirty, (struct dma_dirty_log *)NULL, ODMA__MO_RELAXED);
+    ODMA__STORE(&r->markers, 0u, ODMA__MO_RELAXED);
 }
 
 static inline void odma__region_copy(struct dma_region *dst, struct dma_region *src)
@@ -147,6 +149,7 @@ static inline void odma__region_copy(struct dma_region *dst, struct dma_region *
     dst->host = src->host;
     dst->flags = src->flags;
     ODMA__STORE(&dst->dirty, ODMA__LOAD(&src->dirty, ODMA__MO_RELAXED), ODMA__MO_RELAXED);
+    ODMA__STORE(&dst->markers, 0u, ODMA__MO_RELAXED);
 }
 
 /* A hint is the byte offset of ctx->region[i] in the context: the fast path
