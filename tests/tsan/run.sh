@@ -5,7 +5,9 @@
 # no -Wno-tsan), run, and TSan's reports counted: each must print none and
 # exit 0. Then the control (-DBROKEN_DRIVER: the driver's request flag is a
 # relaxed store, a real race) must get at least one report from each
-# compiler, or the check has no power. Last line: tsan: N passed, N failed.
+# compiler, or the check has no power. Then tests/tsan/identical.sh (normal
+# builds byte-for-byte unchanged by the TSan-only code); its checks count
+# here too. Last line: tsan: N passed, N failed.
 set -u
 out=${1:-build/tsan}
 mkdir -p "$out"
@@ -65,5 +67,15 @@ for cc in $CCS; do
         fail=$((fail + 1))
     fi
 done
+tests/tsan/identical.sh "$out/identical" >"$out/identical.log" 2>&1
+grep -v '^tsan-identical:' "$out/identical.log"
+set -- $(sed -n 's/^tsan-identical: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out/identical.log")
+if [ $# -eq 2 ]; then
+    pass=$((pass + $1))
+    fail=$((fail + $2))
+else
+    echo "FAIL  tests/tsan/identical.sh did not finish"
+    fail=$((fail + 1))
+fi
 echo "tsan: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
