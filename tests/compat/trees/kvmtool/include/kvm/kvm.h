@@ -4,6 +4,7 @@
 #ifndef KVM_KVM_H
 #define KVM_KVM_H
 
+#include <linux/kvm.h> /* a system header that includes <linux/types.h> */
 #include <linux/types.h>
 #include <kvm/util.h>
 

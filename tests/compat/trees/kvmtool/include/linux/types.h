@@ -3,7 +3,7 @@
  * A stand-in for kvmtool's include/linux/types.h (written for this test).
  * Like the real one it *shadows* the system <linux/types.h>, because the
  * tree puts its include/ on -I: every system header that includes
- * <linux/types.h> (odma's <linux/membarrier.h> among them) gets this one.
+ * <linux/types.h> (<linux/kvm.h>, included by kvm/kvm.h) gets this one.
  * So it must provide what the system one does, plus the kernel-style
  * short types.
  */
