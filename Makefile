@@ -111,3 +111,6 @@ include tests/bench/rules.mk
 include tests/fuzz/rules.mk tests/compat/rules.mk tests/packaging/rules.mk
 # Issue 15: herd7 judges litmus tests built from the emitted instructions.
 include tests/herd/rules.mk
+# Issue 11: ThreadSanitizer check.
+.PHONY: tsan tsan-identical
+include tests/tsan/rules.mk
