@@ -24,9 +24,10 @@ int vu_pop(struct vu_conn *c, unsigned q, struct dma_vq_chain *ch)
     if (r < 0) {
         vq->broken = true;
         vq->pending = false;
-        vu_log(c, "queue %u broken by the driver: %s (after %llu chains; the connection "
-                  "and its other queues carry on)",
-               q, dma_result_str(dma_vq_error(&vq->vq)), (unsigned long long)vq->chains);
+        vu_log(c, "queue %u broken by the driver: %s (%s; after %llu chains; the "
+                  "connection and its other queues carry on)",
+               q, dma_vq_why_str(dma_vq_why(&vq->vq)), dma_result_str(dma_vq_error(&vq->vq)),
+               (unsigned long long)vq->chains);
         if (vq->err_fd >= 0) {
             uint64_t one = 1;
             if (write(vq->err_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)

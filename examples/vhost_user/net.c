@@ -47,6 +47,7 @@ struct net_conn {
     unsigned bl_head, bl_len;       /* hub backlog */
     uint16_t bl_size[NET_BACKLOG];
     unsigned char bl[NET_BACKLOG][NET_SLOT];
+    unsigned char src[NET_HDR + NET_SRC_LEN];  /* source mode's frame */
     unsigned char frame[NET_HDR + NET_MAX_FRAME];
 };
 
@@ -127,7 +128,8 @@ static int net_put(struct vu_conn *c, const unsigned char *frame, uint32_t len)
     int r = vu_pop(c, 0, &ch);
     if (r <= 0)
         return r;
-    unsigned char *buf = n->frame;
+    /* the frame, behind a header: in place if there is room for one */
+    unsigned char *buf = frame == n->src + NET_HDR ? n->src : n->frame;
     memset(buf, 0, NET_HDR);
     buf[10] = 1; /* num_buffers = 1, little-endian */
     if (buf + NET_HDR != frame)
@@ -240,13 +242,13 @@ static bool net_source(struct vu_conn *c)
 {
     struct net_conn *n = c->dev;
     struct net_listener *nl = c->l->opaque;
-    unsigned char *f = n->frame + NET_HDR;
+    unsigned char *f = n->src + NET_HDR;
     unsigned budget = VU_BUDGET;
     bool pushed = false;
 
     if (!vu_queue_ready(c, 0))
         return false;
-    if (n->rx_frames == 0) {
+    if (f[12] != 0x88) {
         memset(f, 0, NET_SRC_LEN);
         memset(f, 0xff, 6);                                 /* broadcast */
         memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);       /* locally administered */

@@ -104,12 +104,6 @@ static void maybe_start(struct vu_conn *c, unsigned q)
         break_queue(c, q, "a ring address is outside the memory table");
         return;
     }
-    if (vq->base != 0) {
-        /* dma_vq_init starts at the ring's beginning; resuming a ring
-         * half-way needs an API odma does not pin. */
-        break_queue(c, q, "SET_VRING_BASE != 0 (resuming a used ring is not supported)");
-        return;
-    }
     struct dma_vq_config cfg = {
         .num = vq->num,
         .packed = !split,
@@ -121,8 +115,23 @@ static void maybe_start(struct vu_conn *c, unsigned q)
     };
     dma_result r = dma_vq_init(&vq->vq, &c->ctx, &cfg);
     if (r != DMA_OK) {
-        break_queue(c, q, dma_result_str(r));
+        break_queue(c, q, dma_vq_why_str(dma_vq_why(&vq->vq)));
         return;
+    }
+    if (vq->base != 0) {
+        /* Resume where the front-end says. Split: the used idx is the one
+         * in the ring; packed: nothing is in flight, both positions are
+         * the same (wrap counter in bit 15). */
+        uint16_t used = vq->base;
+        if (split && dma_ld_le16_acquire(&c->ctx, dev + 2, &used) != DMA_OK) {
+            break_queue(c, q, "used ring unreadable");
+            return;
+        }
+        r = dma_vq_set_state(&vq->vq, vq->base, used);
+        if (r != DMA_OK) {
+            break_queue(c, q, "SET_VRING_BASE out of range");
+            return;
+        }
     }
     vq->started = true;
     vq->chains = 0;
@@ -279,7 +288,12 @@ int vu_handle_message(struct vu_conn *c)
         queue_stop(c, q);
         c->q[q].kick_set = false;
         close_fd(&c->q[q].kick_fd);
-        m.u.state.num = (uint32_t)(c->q[q].chains & 0xffff);
+        {
+            uint16_t next_avail = 0, next_used = 0;
+            if (c->q[q].vq.ctx)
+                dma_vq_get_state(&c->q[q].vq, &next_avail, &next_used);
+            m.u.state.num = next_avail;
+        }
         return reply(c, &m, sizeof(m.u.state));
     case VU_SET_VRING_KICK:
         if (take_vring_fd(c, &m, &q, &fd) < 0) {
