@@ -108,3 +108,6 @@ include tests/litmus/rules.mk tests/cross/rules.mk tests/codegen/rules.mk
 include tests/bench/rules.mk
 # Issue 8: fuzzing, compile matrix / C++ / drop-in, packaging.
 include tests/fuzz/rules.mk tests/compat/rules.mk tests/packaging/rules.mk
+# Issue 13: the vhost-user backend against real drivers, and its benchmark.
+.PHONY: vhost-check bench-vhost
+include tests/vhost/rules.mk

@@ -203,7 +203,8 @@ int vu_handle_message(struct vu_conn *c)
         return -1;
     }
     if (vu_opt.verbose)
-        vu_log(c, "%s size %u fds %d", vu_request_name(m.hdr.request), m.hdr.size, m.nfds);
+        vu_log(c, "%s size %u fds %d payload 0x%llx", vu_request_name(m.hdr.request), m.hdr.size,
+               m.nfds, (unsigned long long)m.u.u64);
 
     switch (m.hdr.request) {
     case VU_SET_OWNER:
