@@ -209,7 +209,7 @@ static bool blk_serve(struct vu_conn *c, unsigned q)
             b->errors++;
             vu_log(c, "request %u: %u readable, %u writable bytes: no header or status", ch.id,
                    ch.readable, ch.writable);
-            dma_vq_push(&c->q[q].vq, &ch, 0);
+            vu_complete(c, q, &ch, 0);
             pushed = true;
             continue;
         }
@@ -220,9 +220,7 @@ static bool blk_serve(struct vu_conn *c, unsigned q)
             data = 0; /* the status byte itself is not in guest memory */
         else
             data += 1;
-        dma_result pr = dma_vq_push(&c->q[q].vq, &ch, data);
-        if (pr != DMA_OK)
-            vu_log(c, "queue %u: push: %s", q, dma_result_str(pr));
+        vu_complete(c, q, &ch, data);
         pushed = true;
         if (--budget == 0)
             break;

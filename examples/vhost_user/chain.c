@@ -38,8 +38,32 @@ int vu_pop(struct vu_conn *c, unsigned q, struct dma_vq_chain *ch)
     return 0;
 }
 
+void vu_flush(struct vu_conn *c, unsigned q)
+{
+    struct vu_queue *vq = &c->q[q];
+    if (!vq->unflushed)
+        return;
+    vq->unflushed = 0;
+    dma_result r = dma_vq_flush(&vq->vq);
+    if (r != DMA_OK)
+        vu_log(c, "queue %u: publishing used elements: %s", q, dma_result_str(r));
+}
+
+void vu_complete(struct vu_conn *c, unsigned q, const struct dma_vq_chain *ch, uint32_t written)
+{
+    struct vu_queue *vq = &c->q[q];
+    dma_result r = dma_vq_fill(&vq->vq, ch, written);
+    if (r != DMA_OK) {
+        vu_log(c, "queue %u: used element for chain %u: %s", q, ch->id, dma_result_str(r));
+        return;
+    }
+    if (++vq->unflushed >= VU_BATCH || vq->unflushed >= vq->num)
+        vu_flush(c, q);
+}
+
 void vu_notify_if_needed(struct vu_conn *c, unsigned q)
 {
+    vu_flush(c, q);
     if (vu_queue_ready(c, q) && dma_vq_should_notify(&c->q[q].vq))
         vu_call(c, q);
 }

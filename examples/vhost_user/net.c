@@ -137,14 +137,10 @@ static int net_put(struct vu_conn *c, const unsigned char *frame, uint32_t len)
     if (ch.writable < NET_HDR + len ||
         vu_chain_write(c, &ch, 0, buf, NET_HDR + len) != DMA_OK) {
         n->bad++;
-        dma_vq_push(&c->q[0].vq, &ch, 0);
+        vu_complete(c, 0, &ch, 0);
         return -1;
     }
-    dma_result pr = dma_vq_push(&c->q[0].vq, &ch, NET_HDR + len);
-    if (pr != DMA_OK) {
-        vu_log(c, "queue 0: push: %s", dma_result_str(pr));
-        return -1;
-    }
+    vu_complete(c, 0, &ch, NET_HDR + len);
     n->rx_frames++;
     n->rx_bytes += len;
     return 1;
@@ -224,9 +220,7 @@ static bool net_serve_tx(struct vu_conn *c)
             if (nl->mode == NET_HUB)
                 hub_deliver(c, n->frame + NET_HDR, len - NET_HDR);
         }
-        dma_result pr = dma_vq_push(&c->q[1].vq, &ch, 0);
-        if (pr != DMA_OK)
-            vu_log(c, "queue 1: push: %s", dma_result_str(pr));
+        vu_complete(c, 1, &ch, 0);
         pushed = true;
         if (--budget == 0)
             break;

@@ -283,9 +283,11 @@ int vu_handle_message(struct vu_conn *c)
             return reply(c, &m, sizeof(m.u.state));
         }
         q = m.u.state.index;
-        if (vu_queue_ready(c, q))
+        if (vu_queue_ready(c, q)) {
             while (c->l->ops->serve(c, q))
                 ; /* serve what the driver already queued */
+            vu_flush(c, q);
+        }
         queue_stop(c, q);
         c->q[q].kick_set = false;
         close_fd(&c->q[q].kick_fd);

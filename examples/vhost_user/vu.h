@@ -49,6 +49,7 @@ struct vu_queue {
     uint64_t desc_ua, avail_ua, used_ua;
     bool addr_set, kick_set, enabled, started, broken;
     bool pending;                /* stopped on its budget */
+    uint16_t unflushed;          /* used elements filled, index not yet published */
     uint64_t chains;             /* chains popped since start */
     uint64_t calls;              /* interrupts sent */
     struct dma_vq vq;
@@ -116,7 +117,14 @@ static inline bool vu_queue_ready(const struct vu_conn *c, unsigned q)
  * (logged with the reason), nothing else. */
 int vu_pop(struct vu_conn *c, unsigned q, struct dma_vq_chain *ch);
 
-/* After pushes: interrupt the driver if the ring says so. */
+/* Return a chain to the driver with `written` bytes written: filled now,
+ * published in batches of VU_BATCH (one used idx store per batch). */
+#define VU_BATCH 32
+void vu_complete(struct vu_conn *c, unsigned q, const struct dma_vq_chain *ch, uint32_t written);
+void vu_flush(struct vu_conn *c, unsigned q);
+
+/* After completions: publish them, interrupt the driver if the ring
+ * says so. */
 void vu_notify_if_needed(struct vu_conn *c, unsigned q);
 
 /* Copy between a chain's segments (from byte `off` of its readable or

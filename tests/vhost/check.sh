@@ -17,6 +17,8 @@
 #   (d) tests/vhost/bad_driver corrupts its transmit ring five ways: only
 #       that queue breaks, no guest byte changes, the backend logs why and
 #       serves a fresh connection; it is still running at the end.
+#   (e) no backend run above logged a lost wake-up (buffers found in a
+#       queue after a quiet second with no kick).
 # Prints one PASS/FAIL line per check, then "vhost-check: N passed, N
 # failed"; exit 1 on any failure. A missing package fails its checks
 # (with the reason): CI installs them.
@@ -144,5 +146,15 @@ else
     for mode in txonly rxonly io; do check_dpdk $mode; done
 fi
 echo "== (d) misbehaving driver"; check_bad
+# Every backend run above: a queue found holding buffers after a quiet
+# second (no kick came) is a lost wake-up; there must be none.
+lost=$(cat "$W"/*.err 2>/dev/null | grep -c 'lost wake-up')
+runs=$(ls "$W"/*.err 2>/dev/null | wc -l)
+if [ "$lost" -eq 0 ] && [ "$runs" -gt 0 ]; then
+    ok "no lost wake-up in $runs backend runs"
+else
+    ko "$lost lost wake-ups logged in $runs backend runs"
+    grep -h 'lost wake-up' "$W"/*.err | head -n 5
+fi
 echo "vhost-check: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
