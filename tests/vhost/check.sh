@@ -13,7 +13,8 @@
 #       back; a second boot reads it again; both MD5s and the backing
 #       file's first 64 MiB equal the written MD5.
 #   (c) DPDK testpmd's virtio-user PMD in txonly, rxonly and io modes:
-#       the packets testpmd counts equal the frames the backend counts.
+#       the packets testpmd counts equal the frames the backend counts;
+#       io once more on a packed ring (--packed, packed_vq=1).
 #   (d) tests/vhost/bad_driver corrupts its transmit ring five ways: only
 #       that queue breaks, no guest byte changes, the backend logs why and
 #       serves a fresh connection; it is still running at the end.
@@ -88,13 +89,16 @@ check_blk() {
     fi
 }
 
-check_dpdk() { # MODE
+check_dpdk() { # MODE [packed]
     mode=$1
+    layout=${2:-split}
+    pk= dev=
+    [ "$layout" = packed ] && pk=--packed dev=,packed_vq=1
     case $mode in
-    txonly) start_backend "pmd-$mode" --net "$W/pmd.sock,sink" ;;
-    *) start_backend "pmd-$mode" --net "$W/pmd.sock,source,count=300000" ;;
+    txonly) start_backend "pmd-$mode" $pk --net "$W/pmd.sock,sink" ;;
+    *) start_backend "pmd-$mode" $pk --net "$W/pmd.sock,source,count=300000" ;;
     esac
-    testpmd_virtio "$W/pmd-$mode.log" "vhc$$" "$W/pmd.sock" "$mode" 4 ||
+    testpmd_virtio "$W/pmd-$mode.log" "vhc$$" "$W/pmd.sock$dev" "$mode" 4 ||
         ko "dpdk $mode: testpmd exit status $?"
     stop_backend || ko "dpdk $mode: backend exit status $?"
     prx=$(pmd_count "$W/pmd-$mode.log" RX) ptx=$(pmd_count "$W/pmd-$mode.log" TX)
@@ -107,9 +111,9 @@ check_dpdk() { # MODE
         [ "$ptx" -gt 0 ] && [ "$ptx" = "$brx" ] && echo y) ;;
     esac
     if [ "$good" = y ]; then
-        ok "dpdk $mode: packet counts agree"
+        ok "dpdk $mode ($layout ring): packet counts agree"
     else
-        ko "dpdk $mode: packet counts differ"
+        ko "dpdk $mode ($layout ring): packet counts differ"
         tail -n 5 "$W/pmd-$mode.err"
     fi
 }
@@ -140,10 +144,11 @@ else
 fi
 m=$(dpdk_missing)
 if [ -n "$m" ]; then
-    for mode in txonly rxonly io; do ko "dpdk $mode: $m"; done
+    for mode in txonly rxonly io "io (packed)"; do ko "dpdk $mode: $m"; done
 else
     echo "== (c) DPDK virtio-user"
     for mode in txonly rxonly io; do check_dpdk $mode; done
+    check_dpdk io packed
 fi
 echo "== (d) misbehaving driver"; check_bad
 # Every backend run above: a queue found holding buffers after a quiet
