@@ -81,7 +81,8 @@ testpmd_start() {
     shift 2
     rm -f "$W/pmd$_n.in"
     mkfifo "$W/pmd$_n.in"
-    timeout -k 5 180 "$TESTPMD" "$@" < "$W/pmd$_n.in" > "$_o" 2>&1 &
+    # line-buffered, so that output can be waited for while it runs
+    timeout -k 5 180 stdbuf -oL "$TESTPMD" "$@" < "$W/pmd$_n.in" > "$_o" 2>&1 &
     eval "PMD_PID_$_n=$!; PMD_OUT_$_n=\$_o"
     eval "exec $_n> \"\$W/pmd$_n.in\""
     _i=0
