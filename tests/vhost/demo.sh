@@ -31,7 +31,7 @@ printf "$fmt" example policy items errors items/s verdict
 rc=0
 if [ -n "$um" ]; then
     printf "$fmt" vhost-blk STRICT - - - SKIP
-    echo "vhost-blk: skipped: $um" >&2
+    echo "vhost-blk: skipped: $um"
 else
     initramfs
     truncate -s 16M "$W/disk.img"
@@ -44,14 +44,14 @@ else
     s=$(vh "$W/uml.out" seconds | awk '{ print $2 + $4 }')
     err=1
     [ -n "$w" ] && [ "$w" = "$r" ] && [ "$w" = "$f" ] && err=0
-    rate=$(echo "${n:-0} ${s:-0}" | awk '{ printf "%.0f", $2 > 0 ? $1 / $2 : 0 }')
+    rate=$(echo "${n:-0} ${s:-0}" | awk '{ printf "%.0f", ($2 > 0 ? $1 / $2 : 0) }')
     v=$([ $err = 0 ] && echo PASS || echo FAIL)
     [ $err = 0 ] || rc=1
     printf "$fmt" vhost-blk STRICT "${n:-0}" $err "$rate" $v
 fi
 if [ -n "$dm" ]; then
     printf "$fmt" vhost-dpdk STRICT - - - SKIP
-    echo "vhost-dpdk: skipped: $dm" >&2
+    echo "vhost-dpdk: skipped: $dm"
 else
     start_backend pmd --net "$W/pmd.sock,sink"
     testpmd_virtio "$W/pmd.log" "vhd$$" "$W/pmd.sock" txonly 2
