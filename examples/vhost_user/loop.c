@@ -139,7 +139,7 @@ static void accept_conn(struct vu_listener *l)
     c->sock = s;
     c->id = l->next_id++;
     c->backend_req_fd = -1;
-    dma_ctx_init(&c->ctx, DMA_POLICY_STRICT);
+    dma_ctx_init(&c->ctx, vu_opt.policy);
     for (unsigned q = 0; q < VU_MAX_QUEUES; q++)
         c->q[q].kick_fd = c->q[q].call_fd = c->q[q].err_fd = -1;
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag(c, EV_SOCK)};
@@ -221,10 +221,14 @@ void vu_run(void)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    unsigned spin = 0;
     while (!stop_requested) {
         int timeout = (work_pending || vu_opt.poll) ? 0 : 1000;
+        int n = 0;
         work_pending = false;
-        int n = epoll_wait(ep, evs, 64, timeout);
+        /* Polling: look at the sockets and kicks every 64th turn only. */
+        if (!vu_opt.poll || (spin++ & 63) == 0)
+            n = epoll_wait(ep, evs, 64, timeout);
         if (n < 0 && errno != EINTR) {
             vu_log(NULL, "epoll_wait: %s", strerror(errno));
             break;

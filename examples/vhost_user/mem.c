@@ -28,7 +28,7 @@ void vu_mem_unmap(struct vu_conn *c)
     for (unsigned i = 0; i < c->nmaps; i++)
         munmap(c->maps[i].base, c->maps[i].maplen);
     c->nmaps = 0;
-    dma_ctx_init(&c->ctx, DMA_POLICY_STRICT);
+    dma_ctx_init(&c->ctx, vu_opt.policy);
 }
 
 /* Install a new table. On error the old one is gone too (the front-end

@@ -87,6 +87,8 @@ struct vu_conn {
 
 /* Options (main.c). */
 struct vu_options {
+    const struct dma_policy *policy; /* of every connection's context */
+    const char *policy_name;
     bool poll;         /* busy-poll every queue; never sleep on kicks */
     bool packed;       /* offer VIRTIO_F_RING_PACKED */
     bool verbose;      /* log every message */

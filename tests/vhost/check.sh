@@ -14,7 +14,8 @@
 #       file's first 64 MiB equal the written MD5.
 #   (c) DPDK testpmd's virtio-user PMD in txonly, rxonly and io modes:
 #       the packets testpmd counts equal the frames the backend counts;
-#       io once more on a packed ring (--packed, packed_vq=1).
+#       io once more on a packed ring (--packed, packed_vq=1) with the
+#       backend's --policy none.
 #   (d) tests/vhost/bad_driver corrupts its transmit ring five ways: only
 #       that queue breaks, no guest byte changes, the backend logs why and
 #       serves a fresh connection; it is still running at the end.
@@ -93,16 +94,18 @@ check_dpdk() { # MODE [packed]
     mode=$1
     layout=${2:-split}
     pk= dev=
-    [ "$layout" = packed ] && pk=--packed dev=,packed_vq=1
+    # the packed run also uses policy NONE (the bench's configuration)
+    [ "$layout" = packed ] && pk="--packed --policy none" dev=,packed_vq=1
+    t=pmd-$mode-$layout
     case $mode in
-    txonly) start_backend "pmd-$mode" $pk --net "$W/pmd.sock,sink" ;;
-    *) start_backend "pmd-$mode" $pk --net "$W/pmd.sock,source,count=300000" ;;
+    txonly) start_backend "$t" $pk --net "$W/pmd.sock,sink" ;;
+    *) start_backend "$t" $pk --net "$W/pmd.sock,source,count=300000" ;;
     esac
-    testpmd_virtio "$W/pmd-$mode.log" "vhc$$" "$W/pmd.sock$dev" "$mode" 4 ||
+    testpmd_virtio "$W/$t.log" "vhc$$" "$W/pmd.sock$dev" "$mode" 4 ||
         ko "dpdk $mode: testpmd exit status $?"
     stop_backend || ko "dpdk $mode: backend exit status $?"
-    prx=$(pmd_count "$W/pmd-$mode.log" RX) ptx=$(pmd_count "$W/pmd-$mode.log" TX)
-    brx=$(net_count "$W/pmd-$mode.out" received) btx=$(net_count "$W/pmd-$mode.out" sent)
+    prx=$(pmd_count "$W/$t.log" RX) ptx=$(pmd_count "$W/$t.log" TX)
+    brx=$(net_count "$W/$t.out" received) btx=$(net_count "$W/$t.out" sent)
     echo "  testpmd $mode: RX $prx TX $ptx; backend: received $brx sent $btx"
     case $mode in
     txonly) good=$([ -n "$ptx" ] && [ "$ptx" -gt 0 ] && [ "$ptx" = "$brx" ] && echo y) ;;
@@ -114,7 +117,7 @@ check_dpdk() { # MODE [packed]
         ok "dpdk $mode ($layout ring): packet counts agree"
     else
         ko "dpdk $mode ($layout ring): packet counts differ"
-        tail -n 5 "$W/pmd-$mode.err"
+        tail -n 5 "$W/$t.err"
     fi
 }
 
