@@ -15,6 +15,8 @@
 #include "vu.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -31,16 +33,19 @@ void vu_mem_unmap(struct vu_conn *c)
     dma_ctx_init(&c->ctx, vu_opt.policy);
 }
 
-/* Install a new table. On error the old one is gone too (the front-end
- * must send a good table before using the rings again) and the reason is
- * logged. 0 or -1. */
+/* Install a new table. A bad table is refused (logged) and the old one
+ * stays as it was: every entry is checked and mapped, and the regions
+ * tried on a scratch context, before anything of the old table goes.
+ * 0 or -1. */
 int vu_mem_set(struct vu_conn *c, const struct vu_msg *m)
 {
     const struct vu_mem_table *t = &m->u.mem;
     size_t need = offsetof(struct vu_mem_table, regions) +
                   (size_t)t->nregions * sizeof(struct vu_mem_region);
+    struct vu_region_map maps[VU_MAX_REGIONS];
+    unsigned n = 0;
+    struct dma_ctx *scratch = NULL;
 
-    vu_mem_unmap(c);
     if (t->nregions == 0 || t->nregions > VU_MAX_REGIONS || m->hdr.size < need ||
         (unsigned)m->nfds != t->nregions) {
         vu_log(c, "SET_MEM_TABLE: %u regions, %d fds, %u bytes: refused", t->nregions,
@@ -50,35 +55,53 @@ int vu_mem_set(struct vu_conn *c, const struct vu_msg *m)
     for (unsigned i = 0; i < t->nregions; i++) {
         const struct vu_mem_region *r = &t->regions[i];
         if (r->size == 0 || r->mmap_offset + r->size < r->size ||
-            r->uaddr + r->size - 1 < r->uaddr) {
-            vu_log(c, "SET_MEM_TABLE: region %u: bad size or offset", i);
+            r->uaddr + r->size - 1 < r->uaddr || r->mmap_offset + r->size > SIZE_MAX) {
+            vu_log(c, "SET_MEM_TABLE: region %u: bad size or offset: refused", i);
             goto fail;
         }
         size_t maplen = (size_t)(r->mmap_offset + r->size);
         void *p = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_SHARED, m->fds[i], 0);
         if (p == MAP_FAILED) {
-            vu_log(c, "SET_MEM_TABLE: region %u: mmap of %zu bytes: %s", i, maplen,
+            vu_log(c, "SET_MEM_TABLE: region %u: mmap of %zu bytes: %s: refused", i, maplen,
                    strerror(errno));
             goto fail;
         }
-        c->maps[c->nmaps++] = (struct vu_region_map){
+        maps[n++] = (struct vu_region_map){
             .base = p, .maplen = maplen, .gpa = r->gpa, .uaddr = r->uaddr, .size = r->size};
-        dma_result res = dma_ctx_add_region(&c->ctx, r->gpa, r->size,
-                                            (char *)p + r->mmap_offset, 0);
+    }
+    scratch = malloc(sizeof(*scratch));
+    if (!scratch)
+        goto fail;
+    dma_ctx_init(scratch, vu_opt.policy);
+    for (unsigned i = 0; i < n; i++) {
+        dma_result res = dma_ctx_add_region(scratch, maps[i].gpa, maps[i].size,
+                                            (char *)maps[i].base + t->regions[i].mmap_offset, 0);
         if (res != DMA_OK) {
-            vu_log(c, "SET_MEM_TABLE: region %u (gpa 0x%llx + 0x%llx): %s", i,
-                   (unsigned long long)r->gpa, (unsigned long long)r->size,
+            vu_log(c, "SET_MEM_TABLE: region %u (gpa 0x%llx + 0x%llx): %s: refused", i,
+                   (unsigned long long)maps[i].gpa, (unsigned long long)maps[i].size,
                    dma_result_str(res));
             goto fail;
         }
+    }
+    free(scratch);
+    /* The new table is good: replace the old one. */
+    vu_mem_unmap(c);
+    for (unsigned i = 0; i < n; i++) {
+        c->maps[i] = maps[i];
+        dma_ctx_add_region(&c->ctx, maps[i].gpa, maps[i].size,
+                           (char *)maps[i].base + t->regions[i].mmap_offset, 0);
         if (vu_opt.verbose)
             vu_log(c, "region %u: gpa 0x%llx size 0x%llx uaddr 0x%llx offset 0x%llx", i,
-                   (unsigned long long)r->gpa, (unsigned long long)r->size,
-                   (unsigned long long)r->uaddr, (unsigned long long)r->mmap_offset);
+                   (unsigned long long)maps[i].gpa, (unsigned long long)maps[i].size,
+                   (unsigned long long)maps[i].uaddr,
+                   (unsigned long long)t->regions[i].mmap_offset);
     }
+    c->nmaps = n;
     return 0;
 fail:
-    vu_mem_unmap(c);
+    free(scratch);
+    for (unsigned i = 0; i < n; i++)
+        munmap(maps[i].base, maps[i].maplen);
     return -1;
 }
 

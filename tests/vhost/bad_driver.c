@@ -15,8 +15,11 @@
  *      and the used index does not move);
  *   3. the receive queue must still work (4 more frames) and the
  *      connection must still answer GET_FEATURES;
- * and at the end one more fresh connection must work normally. Exit 0
- * when every check passed; each failure is printed.
+ * and at the end one more fresh connection must work normally. Before
+ * all that, bad protocol messages: each must get a failure status (or
+ * an empty answer) and leave the connection usable, and an oversized
+ * message must cost only that connection. Exit 0 when every check
+ * passed; each failure is printed.
  */
 #define _GNU_SOURCE
 #include "../../examples/vhost_user/proto.h"
@@ -309,6 +312,60 @@ static void corrupt(enum corruption how)
     free(before);
 }
 
+static int connect_only(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    sock = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        return -1;
+    uint64_t pf = 1ull << VU_PF_REPLY_ACK, f;
+    if (get_u64(VU_GET_FEATURES, &f) < 0 ||
+        send_msg(VU_SET_PROTOCOL_FEATURES, &pf, 8, NULL, 0, true) < 0)
+        return -1;
+    return 0;
+}
+
+/* Bad messages: refused one by one, the connection stays usable. */
+static void bad_messages(const char *path)
+{
+    uint64_t f;
+    int before = failures;
+    if (connect_only(path) < 0) {
+        CHECK(0, "protocol phase: connect");
+        return;
+    }
+    struct vu_vring_state st3 = {0, 3}, st7 = {7, 256};
+    CHECK(send_msg(VU_SET_VRING_NUM, &st3, sizeof(st3), NULL, 0, true) < 0,
+          "SET_VRING_NUM 3 (not a power of two) accepted");
+    CHECK(send_msg(VU_SET_VRING_NUM, &st7, sizeof(st7), NULL, 0, true) < 0,
+          "SET_VRING_NUM for queue 7 accepted");
+    CHECK(send_msg(99, NULL, 0, NULL, 0, true) < 0, "unknown request 99 accepted");
+    struct vu_mem_table t = {.nregions = 9};
+    CHECK(send_msg(VU_SET_MEM_TABLE, &t, 8, NULL, 0, true) < 0,
+          "SET_MEM_TABLE with 9 regions and no fds accepted");
+    t.nregions = 1;
+    t.regions[0] = (struct vu_mem_region){.gpa = 0, .size = 4096, .uaddr = 0};
+    CHECK(send_msg(VU_SET_MEM_TABLE, &t, 8 + sizeof(t.regions[0]), NULL, 0, true) < 0,
+          "SET_MEM_TABLE with a region but no fd accepted");
+    struct vu_config cfg = {.offset = 250, .size = 16};
+    struct vu_msg m;
+    CHECK(send_msg(VU_GET_CONFIG, &cfg, 12 + 16, NULL, 0, false) == 0 &&
+              vu_msg_recv(sock, &m) == 1 && m.hdr.size == 0,
+          "GET_CONFIG past the end of config space not refused with an empty answer");
+    CHECK(get_u64(VU_GET_FEATURES, &f) == 0, "connection unusable after bad messages");
+    /* A header announcing more payload than any message has: the backend
+     * must drop this connection, nothing else. */
+    struct vu_hdr h = {VU_SET_FEATURES, VU_VERSION, 1u << 20};
+    CHECK(write(sock, &h, sizeof(h)) == (ssize_t)sizeof(h), "write oversized header");
+    char c;
+    CHECK(read(sock, &c, 1) == 0, "oversized message: connection not dropped");
+    close(sock);
+    printf("bad_driver: bad messages: %s\n",
+           failures == before ? "each refused, connection kept; oversized one dropped only it"
+                              : "FAILED");
+}
+
 int main(int argc, char **argv)
 {
     uint64_t f;
@@ -316,6 +373,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bad_driver SOCKET\n");
         return 2;
     }
+    bad_messages(argv[1]);
     for (int how = 0; how < C_COUNT; how++) {
         int before = failures;
         if (connect_and_setup(argv[1]) < 0) {
@@ -336,9 +394,15 @@ int main(int argc, char **argv)
         printf("bad_driver: FAIL: a fresh connection after the corruptions\n");
         return 1;
     }
+    /* A bad memory table on a working connection: refused, and the old
+     * table (and the running queues) still serve. */
+    struct vu_mem_table t = {.nregions = 2};
+    CHECK(send_msg(VU_SET_MEM_TABLE, &t, 8 + 2 * sizeof(t.regions[0]), &memfd, 1, true) < 0,
+          "SET_MEM_TABLE with 2 regions and 1 fd accepted");
     receive(8);
     transmit(8);
     teardown();
-    printf("bad_driver: fresh connection: %s\n", failures ? "FAILED" : "served");
+    printf("bad_driver: fresh connection (and a refused memory table on it): %s\n",
+           failures ? "FAILED" : "served");
     return failures ? 1 : 0;
 }
