@@ -17,7 +17,8 @@
 # stats" Tx-pps / Rx-pps after a warm-up). Rounds are interleaved (each
 # round runs all four cases); the table gives medians.
 #
-#   bench.sh BACKEND [--quick]     (--quick: 1 round of 2 s; else 5 of 5 s)
+#   bench.sh BACKEND [--quick]     (--quick: 1 round of 2 s; else 5 of 5 s;
+#                                   VHOST_BENCH_ROUNDS, VHOST_BENCH_SECS override)
 #
 # Last line: "bench-vhost: N passed, N failed" (a case that produced no
 # rate fails). The 1.0x target is reported as PASS/MISS; a MISS does not
@@ -32,6 +33,7 @@ BPID=
 trap '[ -n "$BPID" ] && kill -TERM "$BPID" 2>/dev/null; rm -rf "$W"' EXIT
 ROUNDS=5 SECS=5 WARM=1 IMPLS="ours dpdk strict"
 [ "${2:-}" = --quick ] && ROUNDS=1 SECS=2 IMPLS="ours dpdk"
+ROUNDS=${VHOST_BENCH_ROUNDS:-$ROUNDS} SECS=${VHOST_BENCH_SECS:-$SECS}
 pass=0 fail=0
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 
