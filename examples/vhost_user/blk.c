@@ -73,6 +73,14 @@ void *vu_blk_listener(const char *file)
     return bl;
 }
 
+void vu_blk_listener_free(void *opaque);
+void vu_blk_listener_free(void *opaque)
+{
+    struct blk_listener *bl = opaque;
+    close(bl->fd);
+    free(bl);
+}
+
 static uint64_t blk_features(const struct vu_conn *c)
 {
     (void)c;

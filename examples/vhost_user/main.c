@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct vu_options vu_opt;
 
@@ -34,6 +35,7 @@ int vu_listen(struct vu_listener *l);
 void vu_run(void);
 void *vu_net_listener(const char *spec);
 void *vu_blk_listener(const char *file);
+void vu_blk_listener_free(void *opaque);
 
 static void usage(void)
 {
@@ -100,5 +102,14 @@ int main(int argc, char **argv)
         if (vu_listen(&ls[i]) < 0)
             return 1;
     vu_run();
+    for (unsigned i = 0; i < n; i++) {
+        close(ls[i].fd);
+        unlink(ls[i].path);
+        if (ls[i].ops == &vu_blk_ops)
+            vu_blk_listener_free(ls[i].opaque);
+        else
+            free(ls[i].opaque);
+        free((char *)ls[i].path);
+    }
     return 0;
 }

@@ -126,7 +126,7 @@ check_bad() {
     if timeout -k 5 60 "$BAD" "$W/bad.sock" > "$W/bad.log" 2>&1; then r=0; else r=$?; fi
     sed 's/^/  /' "$W/bad.log"
     alive=$(kill -0 "$BPID" 2>/dev/null && echo y)
-    stop_backend
+    stop_backend || ko "bad driver: backend exit status $?"
     nbroken=$(grep -c 'queue 1 broken by the driver' "$W/bad.err")
     grep 'broken by the driver' "$W/bad.err" | sed 's/^/  backend log: /'
     if [ $r = 0 ] && [ "$alive" = y ] && [ "$nbroken" = 5 ]; then
