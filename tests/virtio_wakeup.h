@@ -37,6 +37,26 @@
 
 #include "virtio_driver.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#endif
+#ifndef UNDER_SANITIZER
+#define UNDER_SANITIZER 0
+#endif
+
+/* What a power run says when an instrumented build did not lose a wake-up
+ * within its bound: the sanitizer's checks sit between the store and the
+ * load of each side and change the timing the race needs. The plain
+ * builds (make test) must and do lose one. */
+#define WK_SANITIZER_NOTE                                                      \
+    "sanitizer build: no lost wake-up within the bound; its instrumentation "  \
+    "between each side's store and load changes the timing this race needs, "  \
+    "so this build cannot show the test's power (the plain build does)\n"
+
 struct wk_signal {
     pthread_mutex_t m;
     pthread_cond_t c;

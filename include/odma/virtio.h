@@ -266,35 +266,35 @@ struct dma_vq {
 
 static inline dma_result odma__vq_ld16_acquire(struct dma_vq *vq, uint64_t a, uint16_t *v)
 {
-    return dma_ld_le16_acquire(vq->ctx, a, v);
+    return odma_ld_le16_acquire(vq->ctx, a, v);
 }
 static inline dma_result odma__vq_ld16(struct dma_vq *vq, uint64_t a, uint16_t *v)
 {
-    return dma_ld_le16_relaxed(vq->ctx, a, v);
+    return odma_ld_le16_relaxed(vq->ctx, a, v);
 }
 static inline dma_result odma__vq_ld32(struct dma_vq *vq, uint64_t a, uint32_t *v)
 {
-    return dma_ld_le32_relaxed(vq->ctx, a, v);
+    return odma_ld_le32_relaxed(vq->ctx, a, v);
 }
 static inline dma_result odma__vq_st16(struct dma_vq *vq, uint64_t a, uint16_t v)
 {
-    return dma_st_le16_relaxed(vq->ctx, a, v);
+    return odma_st_le16_relaxed(vq->ctx, a, v);
 }
 static inline dma_result odma__vq_st16_release(struct dma_vq *vq, uint64_t a, uint16_t v)
 {
-    return dma_st_le16_release(vq->ctx, a, v);
+    return odma_st_le16_release(vq->ctx, a, v);
 }
 static inline dma_result odma__vq_st32(struct dma_vq *vq, uint64_t a, uint32_t v)
 {
-    return dma_st_le32_relaxed(vq->ctx, a, v);
+    return odma_st_le32_relaxed(vq->ctx, a, v);
 }
 static inline dma_result odma__vq_read(struct dma_vq *vq, uint64_t a, void *buf, size_t n)
 {
-    return dma_read_relaxed(vq->ctx, a, buf, n);
+    return odma_read_relaxed(vq->ctx, a, buf, n);
 }
 static inline dma_result odma__vq_write(struct dma_vq *vq, uint64_t a, const void *buf, size_t n)
 {
-    return dma_write_relaxed(vq->ctx, a, buf, n);
+    return odma_write_relaxed(vq->ctx, a, buf, n);
 }
 
 /* The full barrier of notification suppression (see the top comment). */
