@@ -108,11 +108,12 @@ static void net_close(struct vu_conn *c)
     struct net_conn *n = c->dev;
     /* One line the scripts parse: the device's view of the traffic. */
     printf("net %u: received %llu frames %llu bytes, sent %llu frames %llu bytes, "
-           "dropped %llu, bad %llu, queue0 %s, queue1 %s\n",
+           "dropped %llu, bad %llu, queue0 %s, queue1 %s, interrupts %llu %llu\n",
            c->id, (unsigned long long)n->tx_frames, (unsigned long long)n->tx_bytes,
            (unsigned long long)n->rx_frames, (unsigned long long)n->rx_bytes,
            (unsigned long long)n->dropped, (unsigned long long)n->bad,
-           c->q[0].broken ? "broken" : "ok", c->q[1].broken ? "broken" : "ok");
+           c->q[0].broken ? "broken" : "ok", c->q[1].broken ? "broken" : "ok",
+           (unsigned long long)c->q[0].calls, (unsigned long long)c->q[1].calls);
     fflush(stdout);
     free(n);
     c->dev = NULL;
