@@ -30,7 +30,7 @@ fi
 printf "$fmt" example policy items errors items/s verdict
 rc=0
 if [ -n "$um" ]; then
-    printf "$fmt" vhost-blk STRICT - - - SKIP
+    printf "$fmt" vhost-blk strict - - - SKIP
     echo "vhost-blk: skipped: $um"
 else
     initramfs
@@ -47,10 +47,10 @@ else
     rate=$(echo "${n:-0} ${s:-0}" | awk '{ printf "%.0f", ($2 > 0 ? $1 / $2 : 0) }')
     v=$([ $err = 0 ] && echo PASS || echo FAIL)
     [ $err = 0 ] || rc=1
-    printf "$fmt" vhost-blk STRICT "${n:-0}" $err "$rate" $v
+    printf "$fmt" vhost-blk strict "${n:-0}" $err "$rate" $v
 fi
 if [ -n "$dm" ]; then
-    printf "$fmt" vhost-dpdk STRICT - - - SKIP
+    printf "$fmt" vhost-dpdk strict - - - SKIP
     echo "vhost-dpdk: skipped: $dm"
 else
     start_backend pmd --net "$W/pmd.sock,sink"
@@ -61,6 +61,6 @@ else
     err=$(echo "${p:-0} ${b:-0}" | awk '{ d = $1 - $2; print (d < 0 ? -d : d) + ($1 == 0) }')
     v=$([ "$err" = 0 ] && echo PASS || echo FAIL)
     [ "$err" = 0 ] || rc=1
-    printf "$fmt" vhost-dpdk STRICT "${p:-0}" "$err" $((${p:-0} / 2)) $v
+    printf "$fmt" vhost-dpdk strict "${p:-0}" "$err" $((${p:-0} / 2)) $v
 fi
 exit $rc
