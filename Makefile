@@ -114,3 +114,6 @@ include tests/herd/rules.mk
 # Issue 11: ThreadSanitizer check.
 .PHONY: tsan tsan-identical
 include tests/tsan/rules.mk
+# Issue 13: the vhost-user backend against real drivers, and its benchmark.
+.PHONY: vhost-check bench-vhost
+include tests/vhost/rules.mk
