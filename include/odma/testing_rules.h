@@ -1362,6 +1362,192 @@ static int odma__gen_xen(struct odma__gen *g, const void *vcfg)
     return 0;
 }
 
+/*
+ * Virtio split virtqueue, device side (virtio 1.2 cs01 numbering, as
+ * odma/virtio.h; in 1.1 subtract one from the second number):
+ *  - 2.7.13.3 "Updating idx": the driver writes descriptors and the ring
+ *    entry, then (2.7.13.3.1) a barrier, then avail idx, which exposes the
+ *    chains "and the memory they refer to": the device reads idx first,
+ *    then the ring entry, the descriptors, indirect tables and buffers:
+ *        order R avail.idx -> R avail.ring
+ *        order R avail.idx -> R desc
+ *        order R avail.idx -> R other
+ *  - no barrier where the address comes from the value just read (the head
+ *    index from the ring entry, the next index, a buffer or indirect table
+ *    address from a descriptor): address dependencies, ordered by the
+ *    hardware on every architecture odma supports:
+ *        dep R avail.ring -> R desc,  dep R desc -> R desc,
+ *        dep R desc -> RW other,      dep R other -> RW other
+ *  - 2.7.8.2 (device requirements, used ring): len set, and at least len
+ *    bytes written, before the used idx update:
+ *        order W used.ring -> W used.idx
+ *        order W other -> W used.idx
+ *  - 2.7.14 "Receiving Used Buffers": a buffer is returned once the device
+ *    is done with it (read or written): its reads, and the reads of its
+ *    descriptors and ring entry, complete before the used idx update (the
+ *    driver reuses all of them once it sees idx):
+ *        order R other -> W used.idx
+ *        order R desc -> W used.idx
+ *        order R avail.ring -> W used.idx
+ *    Reading a buffer and then writing its used element needs nothing.
+ *  - 2.7.7.2 (device requirements, used buffer notification suppression):
+ *    the device decides on an interrupt after writing the used idx, from
+ *    the driver's flags or used_event, which the driver writes before
+ *    re-reading the used idx (2.7.14's note): store then load on both
+ *    sides, so a full barrier:
+ *        order W used.idx -> R avail.flags by mb      (without event_idx)
+ *        order W used.idx -> R used_event by mb       (with event_idx)
+ *  - 2.7.10.2 with 2.7.13.4 "Notifying The Device": with event_idx the
+ *    device writes avail_event, then re-reads avail idx, against the
+ *    driver's "idx, barrier, avail_event": a full barrier:
+ *        order W avail_event -> R avail.idx by mb     (with event_idx)
+ *    (Without event_idx the same shape uses the used ring's flags, but the
+ *    trace cannot tell enabling from disabling - see LIMITS.)
+ *  - 2.7.14: the used buffer notification comes after the used idx:
+ *        order W used.idx -> notify
+ */
+static int odma__gen_split(struct odma__gen *g, const void *vcfg)
+{
+    const struct dma_vq_config *cfg = (const struct dma_vq_config *)vcfg;
+    uint64_t n, a, u, ae = 2, ue = 2;
+    if (!cfg || cfg->packed || cfg->num == 0 || cfg->num > 32768 || (cfg->num & (cfg->num - 1)))
+        return -1;
+    n = cfg->num;
+    a = cfg->driver;
+    u = cfg->device;
+    if (!cfg->event_idx)
+        ae = ue = 0;
+    if (cfg->desc > UINT64_MAX - 16 * n + 1 || a > UINT64_MAX - (4 + 2 * n + ae) + 1 ||
+        u > UINT64_MAX - (4 + 8 * n + ue) + 1)
+        return -1;
+    odma__gen_put(g, "# virtio split virtqueue, device side (virtio 1.2 section numbers)%s\n",
+                  cfg->event_idx ? ", VIRTIO_F_EVENT_IDX" : "");
+    odma__gen_role(g, "desc", cfg->desc, 16, n, 16);
+    odma__gen_role(g, "avail.flags", a, 2, 1, 2);
+    odma__gen_role(g, "avail.idx", a + 2, 2, 1, 2);
+    odma__gen_role(g, "avail.ring", a + 4, 2, n, 2);
+    if (cfg->event_idx)
+        odma__gen_role(g, "used_event", a + 4 + 2 * n, 2, 1, 2);
+    odma__gen_role(g, "used.flags", u, 2, 1, 2);
+    odma__gen_role(g, "used.idx", u + 2, 2, 1, 2);
+    odma__gen_role(g, "used.ring", u + 4, 8, n, 8);
+    if (cfg->event_idx)
+        odma__gen_role(g, "avail_event", u + 4 + 8 * n, 2, 1, 2);
+    odma__gen_put(g, "order R avail.idx -> R avail.ring # 2.7.13.3: idx read before the ring "
+                     "entry\n");
+    odma__gen_put(g, "order R avail.idx -> R desc       # 2.7.13.3: idx read before the "
+                     "descriptors\n");
+    odma__gen_put(g, "order R avail.idx -> R other      # 2.7.13.3: idx read before buffers and "
+                     "indirect tables\n");
+    odma__gen_put(g, "dep R avail.ring -> R desc        # address dependency: the head index\n");
+    odma__gen_put(g, "dep R desc -> R desc              # address dependency: the next index\n");
+    odma__gen_put(g, "dep R desc -> RW other            # address dependency: buffer or table "
+                     "address\n");
+    odma__gen_put(g, "dep R other -> RW other           # address dependency: indirect entry\n");
+    odma__gen_put(g, "order W used.ring -> W used.idx   # 2.7.8.2: len set before used idx\n");
+    odma__gen_put(g, "order W other -> W used.idx       # 2.7.8.2: len bytes written before "
+                     "used idx\n");
+    odma__gen_put(g, "order R other -> W used.idx       # 2.7.14: buffer reads done before it "
+                     "is returned\n");
+    odma__gen_put(g, "order R desc -> W used.idx        # 2.7.14: descriptor reads done before "
+                     "it is returned\n");
+    odma__gen_put(g, "order R avail.ring -> W used.idx  # 2.7.14: ring entry read before the "
+                     "chain is returned\n");
+    if (cfg->event_idx) {
+        odma__gen_put(g, "order W used.idx -> R used_event by mb # 2.7.7.2: used idx, full "
+                         "barrier, used_event\n");
+        odma__gen_put(g, "order W avail_event -> R avail.idx by mb # 2.7.10.2, 2.7.13.4: "
+                         "avail_event, full barrier, idx\n");
+    } else {
+        odma__gen_put(g, "order W used.idx -> R avail.flags by mb # 2.7.7.2: used idx, full "
+                         "barrier, flags\n");
+    }
+    odma__gen_put(g, "order W used.idx -> notify        # 2.7.14: used idx before the "
+                     "notification\n");
+    return 0;
+}
+
+/*
+ * Virtio packed virtqueue, device side (virtio 1.2 numbering):
+ *  - 2.8.21.1 "Placing Available Buffers Into The Descriptor Ring" and
+ *    2.8.6 "Next Flag": the driver writes the chain, then a barrier, then
+ *    the head's flags: the device reads the flags first, then the
+ *    descriptors, indirect tables and buffers:
+ *        order R desc.flags -> R desc
+ *        order R desc.flags -> R other
+ *        dep R desc -> RW other,  dep R other -> RW other  (addresses)
+ *  - 2.8.22 "Receiving Used Buffers From The Device": the driver reads a
+ *    used descriptor's flags, then its id and len and the buffer: the
+ *    device writes id, len and the data, then the flags; and a buffer and
+ *    its descriptors are the driver's again once it sees them used, so
+ *    their reads complete first:
+ *        order W desc -> W desc.flags same
+ *        order W other -> W desc.flags
+ *        order R other -> W desc.flags
+ *        order R desc -> W desc.flags
+ *  - 2.8.15 (device requirements, descriptor table): the device must not
+ *    change a descriptor after changing its USED bit; it may write the
+ *    slot again only once the driver made it available again, which it
+ *    learns by reading the slot's flags:
+ *        last W desc.flags in desc until R desc.flags
+ *  - 2.8.10 "Driver and Device Event Suppression" (with 2.8.14): after
+ *    writing used descriptors the device consults the driver's structure;
+ *    the driver writes it, then re-checks the ring: a full barrier:
+ *        order W desc.flags -> R driver.event by mb
+ *  - 2.8.22: the used buffer notification comes after the used flags:
+ *        order W desc.flags -> notify
+ *    (The device's own structure, written before it re-checks the ring
+ *    in 2.8.21.2, is written by enabling and disabling alike - see LIMITS.)
+ */
+static int odma__gen_packed(struct odma__gen *g, const void *vcfg)
+{
+    const struct dma_vq_config *cfg = (const struct dma_vq_config *)vcfg;
+    uint64_t n;
+    if (!cfg || !cfg->packed || cfg->num == 0 || cfg->num > 32768)
+        return -1;
+    n = cfg->num;
+    if (cfg->desc > UINT64_MAX - 16 * n + 1 || cfg->driver > UINT64_MAX - 3 ||
+        cfg->device > UINT64_MAX - 3)
+        return -1;
+    odma__gen_put(g, "# virtio packed virtqueue, device side (virtio 1.2 section numbers)%s\n",
+                  cfg->event_idx ? ", VIRTIO_F_EVENT_IDX" : "");
+    odma__gen_role(g, "desc", cfg->desc, 16, n, 16);
+    odma__gen_role(g, "desc.flags", cfg->desc + 14, 2, n, 16);
+    odma__gen_role(g, "driver.event", cfg->driver, 4, 1, 4);
+    odma__gen_role(g, "device.event", cfg->device, 4, 1, 4);
+    odma__gen_put(g, "order R desc.flags -> R desc       # 2.8.21.1, 2.8.6: flags read before "
+                     "the descriptors\n");
+    odma__gen_put(g, "order R desc.flags -> R other      # 2.8.21.1: flags read before buffers "
+                     "and indirect tables\n");
+    odma__gen_put(g, "dep R desc -> RW other             # address dependency: buffer or table "
+                     "address\n");
+    odma__gen_put(g, "dep R other -> RW other            # address dependency: indirect entry\n");
+    odma__gen_put(g, "order W desc -> W desc.flags same  # 2.8.22: id and len before the flags\n");
+    odma__gen_put(g, "order W other -> W desc.flags      # 2.8.22: data written before the "
+                     "flags\n");
+    odma__gen_put(g, "order R other -> W desc.flags      # 2.8.22: buffer reads done before it "
+                     "is returned\n");
+    odma__gen_put(g, "order R desc -> W desc.flags       # 2.8.22: descriptor reads done before "
+                     "it is returned\n");
+    odma__gen_put(g, "last W desc.flags in desc until R desc.flags # 2.8.15: no change after "
+                     "the USED flag\n");
+    odma__gen_put(g, "order W desc.flags -> R driver.event by mb # 2.8.10, 2.8.14: used flags, "
+                     "full barrier, event\n");
+    odma__gen_put(g, "order W desc.flags -> notify       # 2.8.22: used flags before the "
+                     "notification\n");
+    return 0;
+}
+
+int odma_rules_virtio_split(char *buf, size_t size, const struct dma_vq_config *cfg)
+{
+    return odma__gen_run(buf, size, cfg, odma__gen_split);
+}
+
+int odma_rules_virtio_packed(char *buf, size_t size, const struct dma_vq_config *cfg)
+{
+    return odma__gen_run(buf, size, cfg, odma__gen_packed);
+}
+
 int odma_rules_nvme(char *buf, size_t size, const struct dma_nvme_config *cfg)
 {
     return odma__gen_run(buf, size, cfg, odma__gen_nvme);
