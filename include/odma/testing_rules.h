@@ -343,7 +343,7 @@ static int odma__parse_statement(struct odma__rules *r, const char *p, const cha
             ODMA__RULE_ERR("role needs a name (at most %d characters)", ODMA__NAME_MAX - 1);
         if (odma__find_role(r, w) != INT_MIN || strcmp(w, "notify") == 0)
             ODMA__RULE_ERR("role name \"%s\" is taken", w);
-        snprintf(ro.name, sizeof ro.name, "%s", w);
+        memcpy(ro.name, w, strlen(w) + 1);
         p = odma__word(p, w, sizeof w);
         if (strcmp(w, "at") != 0)
             ODMA__RULE_ERR("expected \"at ADDR\" after the role name");
