@@ -58,11 +58,12 @@
  *       device may write the slot again. The end of the trace is one too.
  *
  * SEMANTICS.
- * - Roles of an access: as the EARLIER access of an order or dep rule it
- *   plays a role only if it lies inside one slot of it; as the LATER access
- *   it plays every role it overlaps. (A 16-byte descriptor read that
- *   includes the flags field is not a flag read; a 16-byte record write
- *   that includes the flag is a write of the flag.)
+ * - Roles of an access: as the EARLIER access of an order rule it plays a
+ *   role only if it lies inside one slot of it; as the LATER access, or as
+ *   either access of a dep rule, it plays every role it overlaps. (A
+ *   16-byte descriptor read that includes the flags field is not a flag
+ *   read; a 16-byte record write that includes the flag is a write of the
+ *   flag; a read that includes an address field can feed a dependency.)
  * - Ordering is the policy checker's, transitively: a before b if barriers
  *   between them order a's direction before b's, or a dep rule covers
  *   them, or a is ordered before some c and c before b. Two accesses of
@@ -929,7 +930,7 @@ static void odma__check_orders(struct odma__rctx *c, unsigned by, unsigned char 
     if (!ng)
         return;
     for (p = 0; p < n; p++) {
-        uint64_t sa[ODMA_RULES_MAX_RULES], s;
+        uint64_t sa[ODMA_RULES_MAX_RULES], s, s2;
         bool src[ODMA_RULES_MAX_RULES], any = false;
         unsigned reached, later = 0, kp;
         unsigned char depbits[ODMA_RULES_MAX_RULES];
@@ -946,7 +947,8 @@ static void odma__check_orders(struct odma__rctx *c, unsigned by, unsigned char 
         kp = ev[p].dir == DMA_DIR_WRITE;
         reached = 1u << kp;
         for (k = 0; k < nd; k++)
-            if (odma__plays_a(r, r->rule[deps[k]].role_a, r->rule[deps[k]].dir_a, &ev[p], &s))
+            if (odma__plays_b(r, r->rule[deps[k]].role_a, r->rule[deps[k]].dir_a, &ev[p], &s,
+                              &s2))
                 depbits[k] = 1;
         for (i = p + 1; i < n; i++) {
             const struct dma_trace_event *e = &ev[i];
@@ -994,8 +996,8 @@ static void odma__check_orders(struct odma__rctx *c, unsigned by, unsigned char 
             if (ordered) {
                 reached |= 1u << kq;
                 for (k = 0; k < nd; k++)
-                    if (!depbits[k] &&
-                        odma__plays_a(r, r->rule[deps[k]].role_a, r->rule[deps[k]].dir_a, e, &s))
+                    if (!depbits[k] && odma__plays_b(r, r->rule[deps[k]].role_a,
+                                                     r->rule[deps[k]].dir_a, e, &s, &s2))
                         depbits[k] = 1;
             } else if (e->addr == ev[p].addr && e->len == ev[p].len && !(kp == 1 && kq == 0)) {
                 ordered = true; /* same location: coherence (does not chain) */
@@ -1475,7 +1477,8 @@ static int odma__gen_split(struct odma__gen *g, const void *vcfg)
  *    descriptors, indirect tables and buffers:
  *        order R desc.flags -> R desc
  *        order R desc.flags -> R other
- *        dep R desc -> RW other,  dep R other -> RW other  (addresses)
+ *        dep R desc.addr -> RW other,  dep R other -> RW other
+ *    (addresses: the flags field feeds none)
  *  - 2.8.22 "Receiving Used Buffers From The Device": the driver reads a
  *    used descriptor's flags, then its id and len and the buffer: the
  *    device writes id, len and the data, then the flags; and a buffer and
@@ -1512,6 +1515,7 @@ static int odma__gen_packed(struct odma__gen *g, const void *vcfg)
     odma__gen_put(g, "# virtio packed virtqueue, device side (virtio 1.2 section numbers)%s\n",
                   cfg->event_idx ? ", VIRTIO_F_EVENT_IDX" : "");
     odma__gen_role(g, "desc", cfg->desc, 16, n, 16);
+    odma__gen_role(g, "desc.addr", cfg->desc, 8, n, 16);
     odma__gen_role(g, "desc.flags", cfg->desc + 14, 2, n, 16);
     odma__gen_role(g, "driver.event", cfg->driver, 4, 1, 4);
     odma__gen_role(g, "device.event", cfg->device, 4, 1, 4);
@@ -1519,7 +1523,7 @@ static int odma__gen_packed(struct odma__gen *g, const void *vcfg)
                      "the descriptors\n");
     odma__gen_put(g, "order R desc.flags -> R other      # 2.8.21.1: flags read before buffers "
                      "and indirect tables\n");
-    odma__gen_put(g, "dep R desc -> RW other             # address dependency: buffer or table "
+    odma__gen_put(g, "dep R desc.addr -> RW other        # address dependency: buffer or table "
                      "address\n");
     odma__gen_put(g, "dep R other -> RW other            # address dependency: indirect entry\n");
     odma__gen_put(g, "order W desc -> W desc.flags same  # 2.8.22: id and len before the flags\n");
