@@ -132,26 +132,26 @@ static void run_policy(const struct dma_policy *policy, unsigned long rounds)
 static void test_xen_ioreq_strict(void **state)
 {
     (void)state;
-    run_policy(DMA_POLICY_STRICT, 2000);
+    run_policy(DMA_POLICY_STRICT, 500);
 }
 
 static void test_xen_ioreq_pcie(void **state)
 {
     (void)state;
-    run_policy(DMA_POLICY_PCIE, 2000);
+    run_policy(DMA_POLICY_PCIE, 500);
 }
 
 static void test_xen_ioreq_pcie_relaxed(void **state)
 {
     (void)state;
-    run_policy(DMA_POLICY_PCIE_RELAXED, 2000);
+    run_policy(DMA_POLICY_PCIE_RELAXED, 500);
 }
 
 /* The piece-wise check does see a broken device model: xen_ioreq -f sets
  * IORESP_READY before it writes the result. */
 static void test_xen_ioreq_flag_first_is_caught(void **state)
 {
-    struct opts o = { 50, NULL, 20.0, -1, 1 };
+    struct opts o = { 10, NULL, 20.0, -1, 1 };
     struct dma_xen_ioreq_config cfg = { PAGE_GPA, NVCPUS };
     (void)state;
     assert_true(dma_rules_xen_ioreq(rules, sizeof rules, &cfg) > 0);
