@@ -108,3 +108,5 @@ include tests/litmus/rules.mk tests/cross/rules.mk tests/codegen/rules.mk
 include tests/bench/rules.mk
 # Issue 8: fuzzing, compile matrix / C++ / drop-in, packaging.
 include tests/fuzz/rules.mk tests/compat/rules.mk tests/packaging/rules.mk
+# Issue 14: protocol rules for the trace checker (tests in tests/test_rules*.c).
+include tests/rules/rules.mk
