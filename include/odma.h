@@ -41,6 +41,7 @@
  *   odma/ldst.h      dma_ld_* / dma_st_* (le/be, 8..64 bit)
  *   odma/publish.h   dma_write_publish, dma_read_consume, dma_notify_barrier
  *   odma/map.h       dma_map, dma_unmap, dma_ctx_quiesce
+ *   odma/names.h     the dma_X twins of the odma_X functions
  * and, not included here: odma/testing.h (trace recorder, ordering checker).
  */
 #ifndef ODMA_H
@@ -60,5 +61,6 @@
 #include "odma/ldst.h"
 #include "odma/publish.h"
 #include "odma/map.h"
+#include "odma/names.h"
 
 #endif /* ODMA_H */

@@ -289,60 +289,60 @@ odma__access(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len, dma_dir 
     return odma__access_slow(ctx, addr, buf, len, dir, v, set_byte);
 }
 
-ODMA__ACCESSOR dma_result dma_read(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len)
+ODMA__ACCESSOR dma_result odma_read(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len)
 {
     return odma__access(ctx, addr, buf, len, DMA_DIR_READ, DMA_VARIANT_ORDERED, -1);
 }
 
-ODMA__ACCESSOR dma_result dma_read_relaxed(struct dma_ctx *ctx, uint64_t addr, void *buf,
+ODMA__ACCESSOR dma_result odma_read_relaxed(struct dma_ctx *ctx, uint64_t addr, void *buf,
                                           size_t len)
 {
     return odma__access(ctx, addr, buf, len, DMA_DIR_READ, DMA_VARIANT_RELAXED, -1);
 }
 
 /* buf is not written through; the cast only shares one code path. */
-ODMA__ACCESSOR dma_result dma_write(struct dma_ctx *ctx, uint64_t addr, const void *buf,
+ODMA__ACCESSOR dma_result odma_write(struct dma_ctx *ctx, uint64_t addr, const void *buf,
                                    size_t len)
 {
     return odma__access(ctx, addr, (void *)(uintptr_t)buf, len, DMA_DIR_WRITE,
                         DMA_VARIANT_ORDERED, -1);
 }
 
-ODMA__ACCESSOR dma_result dma_write_relaxed(struct dma_ctx *ctx, uint64_t addr,
+ODMA__ACCESSOR dma_result odma_write_relaxed(struct dma_ctx *ctx, uint64_t addr,
                                            const void *buf, size_t len)
 {
     return odma__access(ctx, addr, (void *)(uintptr_t)buf, len, DMA_DIR_WRITE,
                         DMA_VARIANT_RELAXED, -1);
 }
 
-ODMA__ACCESSOR dma_result dma_rw(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len,
+ODMA__ACCESSOR dma_result odma_rw(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len,
                                 dma_dir dir)
 {
     if (dir == DMA_DIR_READ)
-        return dma_read(ctx, addr, buf, len);
+        return odma_read(ctx, addr, buf, len);
     if (dir == DMA_DIR_WRITE)
-        return dma_write(ctx, addr, buf, len);
+        return odma_write(ctx, addr, buf, len);
     return DMA_ERR_INVALID;
 }
 
-ODMA__ACCESSOR dma_result dma_rw_relaxed(struct dma_ctx *ctx, uint64_t addr, void *buf,
+ODMA__ACCESSOR dma_result odma_rw_relaxed(struct dma_ctx *ctx, uint64_t addr, void *buf,
                                         size_t len, dma_dir dir)
 {
     if (dir == DMA_DIR_READ)
-        return dma_read_relaxed(ctx, addr, buf, len);
+        return odma_read_relaxed(ctx, addr, buf, len);
     if (dir == DMA_DIR_WRITE)
-        return dma_write_relaxed(ctx, addr, buf, len);
+        return odma_write_relaxed(ctx, addr, buf, len);
     return DMA_ERR_INVALID;
 }
 
 /* Fill with (unsigned char)byte. A write for ordering purposes. */
-ODMA__ACCESSOR dma_result dma_set(struct dma_ctx *ctx, uint64_t addr, int byte, size_t len)
+ODMA__ACCESSOR dma_result odma_set(struct dma_ctx *ctx, uint64_t addr, int byte, size_t len)
 {
     return odma__access(ctx, addr, NULL, len, DMA_DIR_WRITE, DMA_VARIANT_ORDERED,
                         (int)(unsigned char)byte);
 }
 
-ODMA__ACCESSOR dma_result dma_set_relaxed(struct dma_ctx *ctx, uint64_t addr, int byte,
+ODMA__ACCESSOR dma_result odma_set_relaxed(struct dma_ctx *ctx, uint64_t addr, int byte,
                                          size_t len)
 {
     return odma__access(ctx, addr, NULL, len, DMA_DIR_WRITE, DMA_VARIANT_RELAXED,

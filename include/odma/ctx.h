@@ -81,6 +81,7 @@ struct dma_region {
     unsigned char *host; /* host address of gpa */
     unsigned flags;      /* enum dma_region_flags */
     ODMA__ATOMIC(struct dma_dirty_log *) dirty; /* NULL: not logging */
+    ODMA__ATOMIC(unsigned) markers;  /* threads inside odma__mark_dirty_slow() */
 };
 
 /*
@@ -137,6 +138,7 @@ static inline void odma__region_clear(struct dma_region *r)
     r->host = NULL;
     r->flags = 0;
     ODMA__STORE(&r->dirty, (struct dma_dirty_log *)NULL, ODMA__MO_RELAXED);
+    ODMA__STORE(&r->markers, 0u, ODMA__MO_RELAXED);
 }
 
 static inline void odma__region_copy(struct dma_region *dst, struct dma_region *src)
@@ -147,6 +149,7 @@ static inline void odma__region_copy(struct dma_region *dst, struct dma_region *
     dst->host = src->host;
     dst->flags = src->flags;
     ODMA__STORE(&dst->dirty, ODMA__LOAD(&src->dirty, ODMA__MO_RELAXED), ODMA__MO_RELAXED);
+    ODMA__STORE(&dst->markers, 0u, ODMA__MO_RELAXED);
 }
 
 /* A hint is the byte offset of ctx->region[i] in the context: the fast path
@@ -162,7 +165,7 @@ static inline void odma__reset_hints(struct dma_ctx *ctx)
     ODMA__STORE(&ctx->hint[1], odma__hint_of(ODMA_MAX_REGIONS), ODMA__MO_RELAXED);
 }
 
-static inline void dma_ctx_init(struct dma_ctx *ctx, const struct dma_policy *policy)
+static inline void odma_ctx_init(struct dma_ctx *ctx, const struct dma_policy *policy)
 {
     unsigned s, d, i;
     if (!ctx)
@@ -198,7 +201,7 @@ static inline void dma_ctx_init(struct dma_ctx *ctx, const struct dma_policy *po
 }
 
 /* Register guest-physical [gpa, gpa + size) as backed by host memory. */
-static inline dma_result dma_ctx_add_region(struct dma_ctx *ctx, uint64_t gpa,
+static inline dma_result odma_ctx_add_region(struct dma_ctx *ctx, uint64_t gpa,
                                             uint64_t size, void *host, unsigned flags)
 {
     const unsigned known = DMA_REGION_READONLY | DMA_REGION_DEVICE | DMA_REGION_PREFETCHABLE;
@@ -235,13 +238,13 @@ static inline dma_result dma_ctx_add_region(struct dma_ctx *ctx, uint64_t gpa,
 }
 
 /* The policy a context was initialised with (never NULL after init). */
-static inline const struct dma_policy *dma_ctx_policy(const struct dma_ctx *ctx)
+static inline const struct dma_policy *odma_ctx_policy(const struct dma_ctx *ctx)
 {
     return ctx ? ctx->policy : NULL;
 }
 
 /* Install (fn non-NULL) or remove (fn NULL) the translate hook. Set-up only. */
-static inline void dma_ctx_set_translate(struct dma_ctx *ctx, dma_translate_fn fn, void *opaque)
+static inline void odma_ctx_set_translate(struct dma_ctx *ctx, dma_translate_fn fn, void *opaque)
 {
     if (!ctx)
         return;
@@ -254,7 +257,7 @@ static inline void dma_ctx_set_translate(struct dma_ctx *ctx, dma_translate_fn f
 }
 
 /* Bus Master Enable. See the top of this file for what "off" guarantees. */
-static inline void dma_ctx_set_bus_master(struct dma_ctx *ctx, bool enabled)
+static inline void odma_ctx_set_bus_master(struct dma_ctx *ctx, bool enabled)
 {
     if (!ctx)
         return;
@@ -266,7 +269,7 @@ static inline void dma_ctx_set_bus_master(struct dma_ctx *ctx, bool enabled)
     (void)odma__membarrier();
 }
 
-static inline bool dma_ctx_bus_master(const struct dma_ctx *ctx)
+static inline bool odma_ctx_bus_master(const struct dma_ctx *ctx)
 {
     return ctx && (ODMA__LOAD(&ctx->gate, ODMA__MO_RELAXED) & ODMA__GATE_MASTER);
 }

@@ -124,8 +124,8 @@ odma__store(struct dma_ctx *ctx, uint64_t addr, void *raw, size_t n, dma_variant
 }
 
 #define ODMA__LD(name, T, sfx, variant)                                       \
-    ODMA__ACCESSOR dma_result dma_ld_##name##sfx(struct dma_ctx *ctx,         \
-                                                 uint64_t addr, T *val)       \
+    ODMA__ACCESSOR dma_result odma_ld_##name##sfx(struct dma_ctx *ctx,        \
+                                                  uint64_t addr, T *val)      \
     {                                                                         \
         T raw_;                                                               \
         dma_result res_;                                                      \
@@ -134,14 +134,20 @@ odma__store(struct dma_ctx *ctx, uint64_t addr, void *raw, size_t n, dma_variant
         res_ = odma__load(ctx, addr, &raw_, sizeof(T), variant);              \
         *val = odma__order_##name(raw_);                                      \
         return res_;                                                          \
-    }
+    }                                                                         \
+    ODMA__SHORT_NAME(dma_result dma_ld_##name##sfx(struct dma_ctx *ctx,       \
+                                                   uint64_t addr, T *val)     \
+                     { return odma_ld_##name##sfx(ctx, addr, val); })
 #define ODMA__ST(name, T, sfx, variant)                                       \
-    ODMA__ACCESSOR dma_result dma_st_##name##sfx(struct dma_ctx *ctx,         \
-                                                 uint64_t addr, T val)        \
+    ODMA__ACCESSOR dma_result odma_st_##name##sfx(struct dma_ctx *ctx,        \
+                                                  uint64_t addr, T val)       \
     {                                                                         \
         T raw_ = odma__order_##name(val);                                     \
         return odma__store(ctx, addr, &raw_, sizeof(T), variant);             \
-    }
+    }                                                                         \
+    ODMA__SHORT_NAME(dma_result dma_st_##name##sfx(struct dma_ctx *ctx,       \
+                                                   uint64_t addr, T val)      \
+                     { return odma_st_##name##sfx(ctx, addr, val); })
 #define ODMA__LDST_FAMILY(name, T)                                            \
     ODMA__LD(name, T, , DMA_VARIANT_ORDERED)                                  \
     ODMA__LD(name, T, _relaxed, DMA_VARIANT_RELAXED)                          \

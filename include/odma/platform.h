@@ -69,7 +69,22 @@
                                                        ODMA__MO_ACQ_REL,        \
                                                        ODMA__MO_RELAXED)
 #define ODMA__FENCE(mo) ODMA__STD(atomic_thread_fence)(mo)
+/*
+ * A compiler barrier with no instruction, where C11 has one: a signal
+ * fence is free with gcc everywhere and with clang on x86 and Arm, but
+ * clang 14 emits a real fence for it on POWER and RISC-V (hwsync, fence
+ * rw,rw). There ODMA__HAVE_FREE_COMPILER_BARRIER is 0 and the macro is
+ * empty: odma then relies on the fence itself (every C11 fence is also a
+ * compiler barrier) or on volatile accesses, as each use says.
+ */
+#if defined(__clang__) && !defined(__x86_64__) && !defined(__i386__) &&                 \
+    !defined(__aarch64__)
+#define ODMA__HAVE_FREE_COMPILER_BARRIER 0
+#define ODMA__COMPILER_BARRIER() ((void)0)
+#else
+#define ODMA__HAVE_FREE_COMPILER_BARRIER 1
 #define ODMA__COMPILER_BARRIER() ODMA__STD(atomic_signal_fence)(ODMA__MO_SEQ_CST)
+#endif
 
 /*
  * Per-thread state shared by every translation unit of the program: a weak
@@ -100,6 +115,19 @@
 /* A public accessor: always inlined, so that its fast path (a few compares)
  * never becomes a call; its slow path is an ODMA__SLOW function. */
 #define ODMA__ACCESSOR static inline __attribute__((always_inline))
+
+/*
+ * Short names. Every public function is defined as odma_X; dma_X is a
+ * one-line always-inline wrapper around it, made by this macro, unless
+ * ODMA_NO_SHORT_NAMES is defined before the include (for trees that have
+ * their own dma_read, dma_rw, dma_map ...: QEMU's hw/misc/edu.c has a
+ * static dma_rw). Types and constants keep their dma_/DMA_ names.
+ */
+#ifdef ODMA_NO_SHORT_NAMES
+#define ODMA__SHORT_NAME(...)
+#else
+#define ODMA__SHORT_NAME(...) ODMA__ACCESSOR __VA_ARGS__
+#endif
 
 #define ODMA__LIKELY(x) __builtin_expect(!!(x), 1)
 #define ODMA__UNLIKELY(x) __builtin_expect(!!(x), 0)

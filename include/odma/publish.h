@@ -102,7 +102,7 @@ odma__record_body(struct dma_ctx *ctx, struct dma_region *hot, uint64_t addr,
                            flag_off ? DMA_TRACE_CONTINUED : 0);
 }
 
-static inline dma_result dma_write_publish(struct dma_ctx *ctx, uint64_t addr,
+static inline dma_result odma_write_publish(struct dma_ctx *ctx, uint64_t addr,
                                            const void *rec, size_t len, size_t flag_off,
                                            size_t flag_len)
 {
@@ -125,7 +125,7 @@ static inline dma_result dma_write_publish(struct dma_ctx *ctx, uint64_t addr,
     return DMA_OK;
 }
 
-static inline dma_result dma_read_consume(struct dma_ctx *ctx, uint64_t addr, void *rec,
+static inline dma_result odma_read_consume(struct dma_ctx *ctx, uint64_t addr, void *rec,
                                           size_t len, size_t flag_off, size_t flag_len)
 {
     unsigned char *r = (unsigned char *)rec;
@@ -145,7 +145,7 @@ static inline dma_result dma_read_consume(struct dma_ctx *ctx, uint64_t addr, vo
     return DMA_OK;
 }
 
-static inline void dma_notify_barrier(struct dma_ctx *ctx)
+static inline void odma_notify_barrier(struct dma_ctx *ctx)
 {
     enum dma_barrier b;
     if (!ctx)

@@ -32,7 +32,7 @@ typedef enum dma_result {
 } dma_result;
 
 /* A short English description; never NULL, even for unknown values. */
-static inline const char *dma_result_str(dma_result r)
+static inline const char *odma_result_str(dma_result r)
 {
     switch (r) {
     case DMA_OK: return "ok";

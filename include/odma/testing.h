@@ -148,17 +148,17 @@ extern "C" {
 #endif
 
 /* Clear this thread's trace and start recording it. */
-void dma_trace_reset(void);
+void odma_trace_reset(void);
 /* Stop recording this thread (the trace is kept). */
-void dma_trace_stop(void);
+void odma_trace_stop(void);
 /* The recorded events; *n gets their count. */
-const struct dma_trace_event *dma_trace_events(size_t *n);
+const struct dma_trace_event *odma_trace_events(size_t *n);
 /* Events that did not fit. */
-size_t dma_trace_dropped(void);
+size_t odma_trace_dropped(void);
 /* The compact form; valid until the next call on this thread. */
-const char *dma_trace_string(void);
+const char *odma_trace_string(void);
 /* Pairs of this thread's accesses not ordered as policy requires (above). */
-int dma_trace_check(const struct dma_policy *policy, char *report, size_t size);
+int odma_trace_check(const struct dma_policy *policy, char *report, size_t size);
 
 /*
  * The checker on any event array. orders[b][k] is the set of later kinds
@@ -173,6 +173,17 @@ int odma__trace_check_events(const struct dma_trace_event *ev, size_t n, size_t 
 #ifdef __cplusplus
 }
 #endif
+
+/* The dma_X twins (odma/names.h), unless ODMA_NO_SHORT_NAMES. */
+ODMA__SHORT_NAME(void dma_trace_reset(void) { odma_trace_reset(); })
+ODMA__SHORT_NAME(void dma_trace_stop(void) { odma_trace_stop(); })
+ODMA__SHORT_NAME(const struct dma_trace_event *dma_trace_events(size_t *n)
+                 { return odma_trace_events(n); })
+ODMA__SHORT_NAME(size_t dma_trace_dropped(void) { return odma_trace_dropped(); })
+ODMA__SHORT_NAME(const char *dma_trace_string(void) { return odma_trace_string(); })
+ODMA__SHORT_NAME(int dma_trace_check(const struct dma_policy *policy, char *report,
+                                     size_t size)
+                 { return odma_trace_check(policy, report, size); })
 
 #ifdef ODMA_TESTING_IMPLEMENTATION
 #include <limits.h>
@@ -204,26 +215,26 @@ void odma_trace(const struct dma_trace_event *ev)
         odma__log.dropped++;
 }
 
-void dma_trace_reset(void)
+void odma_trace_reset(void)
 {
     odma__log.n = 0;
     odma__log.dropped = 0;
     odma__log.recording = true;
 }
 
-void dma_trace_stop(void)
+void odma_trace_stop(void)
 {
     odma__log.recording = false;
 }
 
-const struct dma_trace_event *dma_trace_events(size_t *n)
+const struct dma_trace_event *odma_trace_events(size_t *n)
 {
     if (n)
         *n = odma__log.n;
     return odma__log.ev;
 }
 
-size_t dma_trace_dropped(void)
+size_t odma_trace_dropped(void)
 {
     return odma__log.dropped;
 }
@@ -243,7 +254,7 @@ static int odma__token(char *out, size_t size, const struct dma_trace_event *e)
     return snprintf(out, size, "?");
 }
 
-const char *dma_trace_string(void)
+const char *odma_trace_string(void)
 {
     char *p = odma__log.str;
     size_t left = sizeof odma__log.str, i;
@@ -580,7 +591,7 @@ done:
     return result;
 }
 
-int dma_trace_check(const struct dma_policy *policy, char *report, size_t size)
+int odma_trace_check(const struct dma_policy *policy, char *report, size_t size)
 {
     return odma__trace_check_events(odma__log.ev, odma__log.n, odma__log.dropped, policy,
                                     odma__barrier_orders, report, size);
@@ -657,7 +668,7 @@ static inline void odma__print_long(const char *s)
 /* The trace, shortened in the middle when very long. */
 static inline void odma__print_trace(const char *label)
 {
-    const char *t = dma_trace_string();
+    const char *t = odma_trace_string();
     size_t len = strlen(t);
     print_error("%s", label);
     if (len <= 6144) {
@@ -675,7 +686,7 @@ static inline void odma__print_trace(const char *label)
 
 static inline void odma__assert_trace(const char *expected, const char *file, int line)
 {
-    if (expected && strcmp(dma_trace_string(), expected) == 0)
+    if (expected && strcmp(odma_trace_string(), expected) == 0)
         return;
     print_error("assert_dma_trace: the trace differs\n  expected: ");
     odma__print_long(expected ? expected : "(null)");
@@ -687,7 +698,7 @@ static inline void odma__assert_ordered(const struct dma_policy *policy, const c
                                         const char *file, int line)
 {
     char report[ODMA_TESTING_REPORT_SIZE];
-    int bad = dma_trace_check(policy, report, sizeof report);
+    int bad = odma_trace_check(policy, report, sizeof report);
     if (bad == 0)
         return;
     print_error("assert_dma_ordered(%s): %d violation%s\n", what, bad, bad == 1 ? "" : "s");
