@@ -622,10 +622,8 @@ int odma_trace_check_rules(const char *rules, char *report, size_t size);
 #ifdef __cplusplus
 }
 #endif
-#ifndef ODMA_NO_SHORT_NAMES
-static inline int dma_trace_check_rules(const char *rules, char *report, size_t size)
-{ return odma_trace_check_rules(rules, report, size); }
-#endif
+ODMA__SHORT_NAME(int dma_trace_check_rules(const char *rules, char *report, size_t size)
+                 { return odma_trace_check_rules(rules, report, size); })
 #ifdef ODMA_TESTING_IMPLEMENTATION
 #ifdef __cplusplus
 extern "C" {

@@ -104,7 +104,10 @@
 #define ODMA_TESTING_RULES_H
 
 #include "../odma.h"
-#include "virtio.h"
+
+/* The virtio generators take odma/virtio.h's configuration; the
+ * implementation includes virtio.h, users of the generators include it. */
+struct dma_vq_config;
 
 #ifndef ODMA_RULES_MAX_ROLES
 #define ODMA_RULES_MAX_ROLES 64
@@ -147,20 +150,21 @@ int odma__rules_check_events(const struct dma_trace_event *ev, size_t n, size_t 
 }
 #endif
 
-#ifndef ODMA_NO_SHORT_NAMES
-static inline int dma_trace_check_text(const char *trace, const char *rules, char *report,
-                                       size_t size)
-{ return odma_trace_check_text(trace, rules, report, size); }
-static inline int dma_rules_virtio_split(char *buf, size_t size, const struct dma_vq_config *cfg)
-{ return odma_rules_virtio_split(buf, size, cfg); }
-static inline int dma_rules_virtio_packed(char *buf, size_t size, const struct dma_vq_config *cfg)
-{ return odma_rules_virtio_packed(buf, size, cfg); }
-static inline int dma_rules_nvme(char *buf, size_t size, const struct dma_nvme_config *cfg)
-{ return odma_rules_nvme(buf, size, cfg); }
-static inline int dma_rules_xen_ioreq(char *buf, size_t size,
-                                      const struct dma_xen_ioreq_config *cfg)
-{ return odma_rules_xen_ioreq(buf, size, cfg); }
-#endif
+/* The dma_X twins (as odma/names.h), unless ODMA_NO_SHORT_NAMES. */
+ODMA__SHORT_NAME(int dma_trace_check_text(const char *trace, const char *rules, char *report,
+                                          size_t size)
+                 { return odma_trace_check_text(trace, rules, report, size); })
+ODMA__SHORT_NAME(int dma_rules_virtio_split(char *buf, size_t size,
+                                            const struct dma_vq_config *cfg)
+                 { return odma_rules_virtio_split(buf, size, cfg); })
+ODMA__SHORT_NAME(int dma_rules_virtio_packed(char *buf, size_t size,
+                                             const struct dma_vq_config *cfg)
+                 { return odma_rules_virtio_packed(buf, size, cfg); })
+ODMA__SHORT_NAME(int dma_rules_nvme(char *buf, size_t size, const struct dma_nvme_config *cfg)
+                 { return odma_rules_nvme(buf, size, cfg); })
+ODMA__SHORT_NAME(int dma_rules_xen_ioreq(char *buf, size_t size,
+                                         const struct dma_xen_ioreq_config *cfg)
+                 { return odma_rules_xen_ioreq(buf, size, cfg); })
 
 #if defined(ODMA_TESTING_IMPLEMENTATION) || defined(ODMA_TESTING_RULES_IMPLEMENTATION)
 #include <ctype.h>
@@ -170,6 +174,8 @@ static inline int dma_rules_xen_ioreq(char *buf, size_t size,
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "virtio.h"
 
 #ifdef __cplusplus
 extern "C" {
