@@ -96,9 +96,23 @@
  * LIMITS (what rules cannot express): values (the checker never sees
  * what was read or written, so "the flag write that says done" cannot be
  * told from one that says "in process", and "enable notifications" from
- * "disable"), data flow (dep rules are role-level: any earlier read of the
- * source role counts, not the one the address really came from), and
- * other threads (one thread's trace is judged).
+ * "disable"), data flow (dep rules are role-level: any earlier ordered
+ * read of the source role counts, not the one the address really came
+ * from), handovers the device does not see (an MMIO head pointer), other
+ * threads (one thread's trace is judged) and a flag field written in
+ * pieces (always reported, even where one byte of it would do).
+ *
+ * BUILDING. ODMA_TESTING_IMPLEMENTATION (odma/testing.h) compiles the
+ * implementation too. A program with its own odma_trace() hook, which
+ * cannot take testing.h's recorder, defines ODMA_TESTING_RULES_IMPLEMENTATION
+ * in one file and includes this header alone: it gets everything but
+ * dma_trace_check_rules, and odma__rules_check_events() for its own event
+ * arrays. Only the implementation includes odma/virtio.h; callers of the
+ * virtio generators include it themselves. Limits, before the include:
+ *   ODMA_RULES_MAX_ROLES   roles per rules text (default 64)
+ *   ODMA_RULES_MAX_RULES   order, dep and last rules (default 128)
+ * A rules line may be 399 characters long. An access of length 0 counts
+ * as one byte at its address.
  */
 #ifndef ODMA_TESTING_RULES_H
 #define ODMA_TESTING_RULES_H
@@ -1571,6 +1585,12 @@ int odma_rules_xen_ioreq(char *buf, size_t size, const struct dma_xen_ioreq_conf
 #ifdef __cplusplus
 }
 #endif
+#undef ODMA__RULE_ERR
+#undef ODMA__ROLE_OTHER
+#undef ODMA__ROLE_ANY
+#undef ODMA__ROLE_NOTIFY
+#undef ODMA__NAME_MAX
+#undef ODMA__LINE_MAX
 #endif /* ODMA_TESTING_IMPLEMENTATION || ODMA_TESTING_RULES_IMPLEMENTATION */
 
 #endif /* ODMA_TESTING_RULES_H */
