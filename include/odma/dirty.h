@@ -86,7 +86,7 @@ static inline dma_result odma_ctx_set_dirty_log(struct dma_ctx *ctx, uint64_t gp
     if (log) {
         /* Start: a full barrier on every CPU running a device thread. */
         if (!odma__membarrier())
-            ODMA__FENCE(ODMA__MO_SEQ_CST);
+            odma__hw_fence(DMA_BARRIER_MB);
     } else {
         /* Stop: a marker that loaded the old pointer counted itself first
          * (seq_cst both sides), so once the count is 0 every later marker

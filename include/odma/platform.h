@@ -57,6 +57,29 @@
 #define ODMA__WEAK_CONST const __attribute__((weak))
 #endif
 
+/*
+ * ThreadSanitizer does not model standalone fences, so under it odma
+ * expresses its ordering as TSan understands it: every single-copy-atomic
+ * guest load is an acquire and every such store a release (the fences
+ * stay). A flag published after a body, or read before one, then carries
+ * the happens-before edge TSan needs. Normal builds are unchanged: there
+ * both are relaxed, and the fences order.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define ODMA__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ODMA__TSAN 1
+#endif
+#endif
+#ifdef ODMA__TSAN
+#define ODMA__MO_GUEST_LOAD ODMA__MO_ACQUIRE
+#define ODMA__MO_GUEST_STORE ODMA__MO_RELEASE
+#else
+#define ODMA__MO_GUEST_LOAD ODMA__MO_RELAXED
+#define ODMA__MO_GUEST_STORE ODMA__MO_RELAXED
+#endif
+
 #define ODMA__LOAD(p, mo) ODMA__STD(atomic_load_explicit)(p, mo)
 #define ODMA__STORE(p, v, mo) ODMA__STD(atomic_store_explicit)(p, v, mo)
 #define ODMA__FETCH_OR(p, v, mo) ODMA__STD(atomic_fetch_or_explicit)(p, v, mo)

@@ -266,35 +266,35 @@ struct dma_vq {
 
 static inline dma_result odma__vq_ld16_acquire(struct dma_vq *vq, uint64_t a, uint16_t *v)
 {
-    return dma_ld_le16_acquire(vq->ctx, a, v);
+    return odma_ld_le16_acquire(vq->ctx, a, v);
 }
 static inline dma_result odma__vq_ld16(struct dma_vq *vq, uint64_t a, uint16_t *v)
 {
-    return dma_ld_le16_relaxed(vq->ctx, a, v);
+    return odma_ld_le16_relaxed(vq->ctx, a, v);
 }
 static inline dma_result odma__vq_ld32(struct dma_vq *vq, uint64_t a, uint32_t *v)
 {
-    return dma_ld_le32_relaxed(vq->ctx, a, v);
+    return odma_ld_le32_relaxed(vq->ctx, a, v);
 }
 static inline dma_result odma__vq_st16(struct dma_vq *vq, uint64_t a, uint16_t v)
 {
-    return dma_st_le16_relaxed(vq->ctx, a, v);
+    return odma_st_le16_relaxed(vq->ctx, a, v);
 }
 static inline dma_result odma__vq_st16_release(struct dma_vq *vq, uint64_t a, uint16_t v)
 {
-    return dma_st_le16_release(vq->ctx, a, v);
+    return odma_st_le16_release(vq->ctx, a, v);
 }
 static inline dma_result odma__vq_st32(struct dma_vq *vq, uint64_t a, uint32_t v)
 {
-    return dma_st_le32_relaxed(vq->ctx, a, v);
+    return odma_st_le32_relaxed(vq->ctx, a, v);
 }
 static inline dma_result odma__vq_read(struct dma_vq *vq, uint64_t a, void *buf, size_t n)
 {
-    return dma_read_relaxed(vq->ctx, a, buf, n);
+    return odma_read_relaxed(vq->ctx, a, buf, n);
 }
 static inline dma_result odma__vq_write(struct dma_vq *vq, uint64_t a, const void *buf, size_t n)
 {
-    return dma_write_relaxed(vq->ctx, a, buf, n);
+    return odma_write_relaxed(vq->ctx, a, buf, n);
 }
 
 /* The full barrier of notification suppression (see the top comment). */
@@ -375,9 +375,9 @@ static inline enum dma_vq_why odma_vq_why(const struct dma_vq *vq)
 static inline dma_result odma__vq_check_area(struct dma_ctx *ctx, uint64_t addr,
                                              uint64_t len, bool device_writes)
 {
-    dma_result r = odma__check_range(ctx, addr, len, DMA_DIR_READ, false);
+    dma_result r = odma__check_range(ctx, addr, len, DMA_DIR_READ, false, NULL);
     if (r == DMA_OK && device_writes)
-        r = odma__check_range(ctx, addr, len, DMA_DIR_WRITE, false);
+        r = odma__check_range(ctx, addr, len, DMA_DIR_WRITE, false, NULL);
     return r;
 }
 
