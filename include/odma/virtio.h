@@ -375,9 +375,9 @@ static inline enum dma_vq_why odma_vq_why(const struct dma_vq *vq)
 static inline dma_result odma__vq_check_area(struct dma_ctx *ctx, uint64_t addr,
                                              uint64_t len, bool device_writes)
 {
-    dma_result r = odma__check_range(ctx, addr, len, DMA_DIR_READ, false, NULL);
+    dma_result r = odma__check_range(ctx, addr, len, DMA_DIR_READ, ctx->attrs, false, NULL);
     if (r == DMA_OK && device_writes)
-        r = odma__check_range(ctx, addr, len, DMA_DIR_WRITE, false, NULL);
+        r = odma__check_range(ctx, addr, len, DMA_DIR_WRITE, ctx->attrs, false, NULL);
     return r;
 }
 
