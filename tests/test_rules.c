@@ -8,6 +8,8 @@
  * test_rules_virtio.c and test_rules_xen.c.
  */
 #define ODMA_TESTING_IMPLEMENTATION
+#define ODMA_TRACE
+#include <odma/virtio.h> /* before the implementation: the virtio generators */
 #include <stdio.h>
 #include "fixture.h"
 #include "rules_check.h"

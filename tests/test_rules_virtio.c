@@ -18,6 +18,8 @@
  * notification-suppression barriers compiled out.
  */
 #define ODMA_TESTING_IMPLEMENTATION
+#define ODMA_TRACE
+#include <odma/virtio.h> /* before the implementation: the virtio generators */
 #include <stdio.h>
 #include "fixture.h"
 #include "rules_check.h"

@@ -10,6 +10,8 @@
  * (test_rules_virtio.c has the broken traces, rule by rule.)
  */
 #define ODMA_TESTING_IMPLEMENTATION
+#define ODMA_TRACE
+#include <odma/virtio.h> /* before the implementation: the virtio generators */
 #include <stdio.h>
 #include "fixture.h"
 #include "rules_check.h"

@@ -11,6 +11,8 @@
  */
 #define ODMA_VQ_TEST_NO_SUPPRESSION_MB
 #define ODMA_TESTING_IMPLEMENTATION
+#define ODMA_TRACE
+#include <odma/virtio.h> /* before the implementation: the virtio generators */
 #include <stdio.h>
 #include "fixture.h"
 #include "rules_check.h"

@@ -107,8 +107,11 @@
  * cannot take testing.h's recorder, defines ODMA_TESTING_RULES_IMPLEMENTATION
  * in one file and includes this header alone: it gets everything but
  * dma_trace_check_rules, and odma__rules_check_events() for its own event
- * arrays. Only the implementation includes odma/virtio.h; callers of the
- * virtio generators include it themselves. Limits, before the include:
+ * arrays. The virtio generators are compiled into the implementation
+ * only if odma/virtio.h was included before it (this header does not
+ * include virtio.h, so a change there cannot break other tests): in the
+ * implementation file, define ODMA_TRACE and include <odma/virtio.h>
+ * first. Limits, before the include:
  *   ODMA_RULES_MAX_ROLES   roles per rules text (default 64)
  *   ODMA_RULES_MAX_RULES   order, dep and last rules (default 128)
  * A rules line may be 399 characters long. An access of length 0 counts
@@ -119,8 +122,8 @@
 
 #include "../odma.h"
 
-/* The virtio generators take odma/virtio.h's configuration; the
- * implementation includes virtio.h, users of the generators include it. */
+/* The virtio generators take odma/virtio.h's configuration (include it
+ * to call them; see BUILDING). */
 struct dma_vq_config;
 
 #ifndef ODMA_RULES_MAX_ROLES
@@ -188,8 +191,6 @@ ODMA__SHORT_NAME(int dma_rules_xen_ioreq(char *buf, size_t size,
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#include "virtio.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -1384,6 +1385,9 @@ static int odma__gen_xen(struct odma__gen *g, const void *vcfg)
     return 0;
 }
 
+/* The virtio generators need struct dma_vq_config complete: they are
+ * compiled where odma/virtio.h was included before the implementation. */
+#ifdef ODMA_VIRTIO_H
 /*
  * Virtio split virtqueue, device side (virtio 1.2 cs01 numbering, as
  * odma/virtio.h; in 1.1 subtract one from the second number):
@@ -1571,6 +1575,7 @@ int odma_rules_virtio_packed(char *buf, size_t size, const struct dma_vq_config 
 {
     return odma__gen_run(buf, size, cfg, odma__gen_packed);
 }
+#endif /* ODMA_VIRTIO_H */
 
 int odma_rules_nvme(char *buf, size_t size, const struct dma_nvme_config *cfg)
 {
