@@ -547,6 +547,30 @@ static void packed_indirect_table_unmapped(void **state)
     expect_break(e, DMA_ERR_UNMAPPED, DMA_VQ_WHY_RING_MEMORY);
 }
 
+/* Regions may change while devices run: ring memory that disappears after
+ * dma_vq_init breaks the queue at the next access (both layouts). */
+static void ring_region_removed(void **state)
+{
+    struct env *e = (struct env *)*state;
+    unsigned k;
+    for (k = 0; k < 2; k++) {
+        env_setup(e, k, 8, false);
+        desc_put(e, e->cfg.desc, 0, e->bufs, 16, k ? avail1(0) : 0, 0);
+        if (!k)
+            split_publish(e, 0);
+        memcpy(e->before, e->mem, MEM);
+        assert_int_equal(dma_ctx_del_region(&e->ctx, GPA, MEM), DMA_OK);
+        assert_int_equal(dma_vq_pop(&e->vq, &e->c), -1);
+        assert_int_equal(dma_vq_error(&e->vq), DMA_ERR_UNMAPPED);
+        assert_int_equal(dma_vq_why(&e->vq), DMA_VQ_WHY_RING_MEMORY);
+        assert_int_equal(dma_vq_pop(&e->vq, &e->c), -1);
+        assert_true(dma_vq_enable_notify(&e->vq));
+        assert_mem_unchanged(e, "a pop after the region went away");
+        /* and init now refuses the same rings */
+        assert_int_equal(dma_vq_init(&e->vq, &e->ctx, &e->cfg), DMA_ERR_UNMAPPED);
+    }
+}
+
 /* ---- dma_vq_init -------------------------------------------------------- */
 
 static void init_refusals(void **state)
@@ -643,6 +667,7 @@ int main(void)
         T(packed_len_overflow),
         T(packed_too_many_segs),
         T(packed_indirect_table_unmapped),
+        T(ring_region_removed),
         T(init_refusals),
         T(push_refuses_bad_length),
     };
