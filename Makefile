@@ -117,3 +117,5 @@ include tests/tsan/rules.mk
 # Issue 13: the vhost-user backend against real drivers, and its benchmark.
 .PHONY: vhost-check bench-vhost
 include tests/vhost/rules.mk
+# Issue 14: protocol rules for the trace checker (tests in tests/test_rules*.c).
+include tests/rules/rules.mk
