@@ -108,3 +108,6 @@ include tests/litmus/rules.mk tests/cross/rules.mk tests/codegen/rules.mk
 include tests/bench/rules.mk
 # Issue 8: fuzzing, compile matrix / C++ / drop-in, packaging.
 include tests/fuzz/rules.mk tests/compat/rules.mk tests/packaging/rules.mk
+# Issue 16: odma inside QEMU (make qemu-check).
+.PHONY: qemu-check
+include tests/qemu/rules.mk
