@@ -13,6 +13,7 @@
 #                     start from scratch
 #   QEMU_COMPILERS    "gcc clang" (default: gcc, and clang if installed)
 #   JOBS              ninja jobs (default 2; the build runs under nice)
+#   QEMU_MUTANTS      0 to skip step 6 (default 1)
 #
 # Steps (each is skipped when its result is already in the cache):
 #  1. fetch:     apt-get source qemu through a private sources list and
@@ -31,8 +32,13 @@
 #                on), no docs, tools, guest agent or UIs; QEMU's own
 #                warning flags with -Werror;
 #  4. build:     ninja qemu-system-x86_64;
-#  5. run:       the scenarios against each build; last line
-#                "qemu-check: N passed, N failed".
+#  5. run:       the scenarios against each build;
+#  6. mutants:   the scenarios' power: four deliberately broken copies of
+#                the glue and the device (each a sed on the copy in QEMU's
+#                tree, rebuilt with the first compiler) must each make at
+#                least one scenario fail; each mutant caught is a pass, each
+#                one that survives a failure. The tree is restored after.
+# Last line: "qemu-check: N passed, N failed".
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -135,4 +141,52 @@ gcc -std=c11 -Wall -Wextra -Werror -O2 -g -I"$top/examples/qemu" -I"$top/include
 # The PC machine wants a BIOS image; under qtest no CPU runs, so 64 KiB of
 # zeros will do (Debian's QEMU source has the firmware blobs removed).
 head -c 65536 /dev/zero > "$out/zero-bios.bin"
-"$out/scenarios" "$out" "${qemus[@]}"
+set +e
+"$out/scenarios" "$out" "${qemus[@]}" | tee "$out/scenarios.out"
+set -e
+read -r passed failed < <(sed -n 's/^qemu-check: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
+                          "$out/scenarios.out")
+[ -n "${passed:-}" ] || { passed=0; failed=1; echo "qemu-check: the scenarios did not finish"; }
+
+# ---- 6. mutants ------------------------------------------------------------
+# NAME|FILE|SED: what is broken, where, how.
+mutants=(
+  "readonly-ignored: ROM and read-only RAM enter the table writable|odma-qemu.c|s/flags |= DMA_REGION_READONLY;/(void)0;/"
+  "bus-master-on-only: the command register turns bus mastering on, never off|odma-qemu.c|/^        odma_ctx_set_bus_master(&bus->ctx, false);$/d; s/^    odma_ctx_set_bus_master(&bus->ctx, now);$/    if (now) { odma_ctx_set_bus_master(\&bus->ctx, true); }/"
+  "table-frozen: once the table has regions, the listener stops updating it|odma-qemu.c|s/r = odma_ctx_set_regions(&bus->ctx, bus->next, bus->nnext);/r = bus->nregions ? DMA_OK : odma_ctx_set_regions(\&bus->ctx, bus->next, bus->nnext);/"
+  "reset-keeps-running: reset forgets the DMA engine|odma-ring.c|/^static void odma_ring_reset_all/,/^}/{/s->running = false;/d; s/s->num = s->head = s->tail = 0;/(void)0;/}"
+)
+if [ "${QEMU_MUTANTS:-1}" != 0 ]; then
+    cc=${QEMU_COMPILERS%% *}
+    b=$cache/build-$version-$cc
+    mkdir -p "$out/mutant"
+    cp "$out/zero-bios.bin" "$out/mutant/"
+    for m in "${mutants[@]}"; do
+        name=${m%%|*} rest=${m#*|}
+        file=${rest%%|*} expr=${rest#*|}
+        sed "$expr" "$top/examples/qemu/$file" > "$dev/$file"
+        if cmp -s "$top/examples/qemu/$file" "$dev/$file"; then
+            echo "FAIL mutant $name: the sed changed nothing (the code moved?)"
+            failed=$((failed + 1))
+            continue
+        fi
+        if ! nice ninja -C "$b" -j"$jobs" qemu-system-x86_64 >"$b/mutant.log" 2>&1; then
+            echo "FAIL mutant $name: does not build (log: $b/mutant.log)"
+            failed=$((failed + 1))
+            continue
+        fi
+        if "$out/scenarios" "$out/mutant" "$cc=$b/qemu-system-x86_64" >"$out/mutant.out" 2>&1; then
+            echo "FAIL mutant $name: survived every scenario"
+            failed=$((failed + 1))
+        else
+            echo "PASS mutant $name: caught by $(grep '^FAIL' "$out/mutant.out" | awk '{print $3}' | paste -sd, -)"
+            passed=$((passed + 1))
+        fi
+    done
+    for f in "$top"/examples/qemu/*.c; do cp "$f" "$dev/$(basename "$f")"; done
+    nice ninja -C "$b" -j"$jobs" qemu-system-x86_64 >"$b/ninja.log" 2>&1 \
+        || { echo "qemu-check: rebuilding after the mutants failed"; failed=$((failed + 1)); }
+fi
+say "done"
+echo "qemu-check: $passed passed, $failed failed"
+[ "$failed" = 0 ]
