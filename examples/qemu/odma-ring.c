@@ -71,11 +71,11 @@ static dma_result odma_ring_copy(struct dma_ctx *ctx, uint64_t src, uint64_t dst
         uint64_t ls = len, ld = len, n;
         void *ps, *pd;
 
-        ps = odma_map(ctx, src, &ls, DMA_DIR_READ, &r);
+        ps = odma_map(ctx, src, &ls, odma_qemu_dir(DMA_DIRECTION_TO_DEVICE), &r);
         if (!ps) {
             return r;
         }
-        pd = odma_map(ctx, dst, &ld, DMA_DIR_WRITE, &r);
+        pd = odma_map(ctx, dst, &ld, odma_qemu_dir(DMA_DIRECTION_FROM_DEVICE), &r);
         if (!pd) {
             odma_unmap(ctx, ps, ls, DMA_DIR_READ, 0);
             return r;
@@ -381,6 +381,9 @@ static uint64_t odma_ring_read(void *opaque, hwaddr addr, unsigned size)
         break;
     case ODMA_RING_COMMITS:
         v = s->bus.commits;
+        break;
+    case ODMA_RING_MEMTX:
+        v = odma_qemu_memtx(s->error);
         break;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "odma-ring: read of unknown register 0x%"

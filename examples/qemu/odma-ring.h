@@ -64,6 +64,7 @@ enum odma_ring_reg {
     ODMA_RING_DELAY_US = 0x34,    /* RW  pause after each descriptor (tests) */
     ODMA_RING_REGIONS = 0x38,     /* RO  ranges in the odma context's table */
     ODMA_RING_COMMITS = 0x3c,     /* RO  tables the listener has installed */
+    ODMA_RING_MEMTX = 0x40,       /* RO  ERROR as QEMU's MemTxResult (2 decode, 4 access) */
 };
 
 #define ODMA_RING_ID_VALUE 0x414d444fu

@@ -324,6 +324,8 @@ static void sc_bus_master_off(struct qt *qt)
     check(qt, wait_halted(qt, 10), "the device did not halt with bus mastering off");
     check(qt, reg(qt, ODMA_RING_ERROR) == R_DISABLED, "ERROR %" PRIu32 ", want %d (DISABLED)",
           reg(qt, ODMA_RING_ERROR), R_DISABLED);
+    check(qt, reg(qt, ODMA_RING_MEMTX) == 2, "MEMTX %" PRIu32 ", want 2 (MEMTX_DECODE_ERROR)",
+          reg(qt, ODMA_RING_MEMTX));
     check(qt, reg(qt, ODMA_RING_IRQ_STATUS) & ODMA_RING_IRQ_ERROR, "IRQ_STATUS.ERROR not set");
     check(qt, pci_intx(qt), "the error did not assert INTx");
     check(qt, reg(qt, ODMA_RING_HEAD) == 0, "HEAD moved past a descriptor it could not read");
