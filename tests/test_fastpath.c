@@ -159,12 +159,18 @@ static unsigned cover(enum dma_barrier b)
 /* An ordered access: every pending earlier kind gets the policy's barrier. */
 static unsigned model_ordered(const struct dma_policy *p, unsigned s, dma_dir d)
 {
-    unsigned pending = s ^ 0xfu, need = 0;
-    if (pending & (d == DMA_DIR_READ ? RR : RW))
-        need |= (unsigned)p->order[DMA_DIR_READ][d];
-    if (pending & (d == DMA_DIR_READ ? WR : WW))
-        need |= (unsigned)p->order[DMA_DIR_WRITE][d];
-    return (s | cover((enum dma_barrier)need)) & ~pend(d);
+    /* The weakest barrier covering every pending pair the table orders. */
+    unsigned pending = s ^ 0xfu, req = 0, b;
+    unsigned rd = d == DMA_DIR_READ ? RR : RW, wr = d == DMA_DIR_READ ? WR : WW;
+    if ((pending & rd) && p->order[DMA_DIR_READ][d] != DMA_BARRIER_NONE)
+        req |= rd;
+    if ((pending & wr) && p->order[DMA_DIR_WRITE][d] != DMA_BARRIER_NONE)
+        req |= wr;
+    b = !req                                    ? DMA_BARRIER_NONE
+        : !(req & ~cover(DMA_BARRIER_RMB))      ? DMA_BARRIER_RMB
+        : !(req & ~cover(DMA_BARRIER_WMB))      ? DMA_BARRIER_WMB
+                                                : DMA_BARRIER_MB;
+    return (s | cover((enum dma_barrier)b)) & ~pend(d);
 }
 
 static void test_state_model(void **state)

@@ -105,7 +105,7 @@ static void test_map_leaves_previous_unknown(void **state)
     assert_non_null(p);
     dma_trace_reset();
     assert_int_equal(dma_st_le32(&f->ctx, 0x1010, 1), DMA_OK);
-    assert_trace("mb W@0x1010+4"); /* unknown -> W under STRICT: rmb|wmb = mb */
+    assert_trace("wmb W@0x1010+4"); /* unknown -> W under STRICT: wmb orders R->W, W->W */
     odma_mb();
     dma_trace_reset();
     dma_unmap(&f->ctx, p, len, DMA_DIR_READ, 8);
@@ -298,8 +298,8 @@ static void test_map_window_checked(void **state)
     p = (unsigned char *)dma_map(&f->ctx, 0x1100, &len, DMA_DIR_READ, NULL);
     assert_non_null(p);
     dma_unmap(&f->ctx, p, len, DMA_DIR_READ, 64);
-    assert_int_equal(dma_st_le32(&f->ctx, 0x1000, 2), DMA_OK); /* unknown -> mb */
-    assert_trace("W@0x1000+4 mb map:R@0x1100+64 unmap:R@0x1100+64 mb W@0x1000+4");
+    assert_int_equal(dma_st_le32(&f->ctx, 0x1000, 2), DMA_OK); /* unknown -> W: wmb */
+    assert_trace("W@0x1000+4 mb map:R@0x1100+64 unmap:R@0x1100+64 wmb W@0x1000+4");
     assert_int_equal(dma_trace_check(DMA_POLICY_STRICT, report, sizeof report), 0);
     /* Without the map's barrier the write is not ordered before the window. */
     odma_mb();

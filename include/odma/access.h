@@ -17,7 +17,9 @@
  *
  * In a DMA_REGION_DEVICE region (see odma/ctx.h) a bulk access becomes
  * naturally aligned accesses of at most 4 bytes, each done once, in
- * ascending address order; with DMA_REGION_PREFETCHABLE, a plain copy.
+ * ascending address order; with DMA_REGION_PREFETCHABLE, of at most 8.
+ * Each is one plain volatile access, and the barriers between them and
+ * any other access are I/O barriers (odma/barrier.h).
  *
  * Errors: see odma/result.h. len 0 succeeds, issues no barrier and touches
  * nothing (buf may then be NULL); with bus mastering off it fails too.
@@ -46,11 +48,11 @@ odma__ram_move(unsigned char *host, void *buf, size_t len, dma_dir dir,
         ODMA__ATOMIC(T) *p_ = (ODMA__ATOMIC(T) *)(void *)host;                \
         T v_;                                                                 \
         if (dir == DMA_DIR_READ) {                                            \
-            v_ = ODMA__LOAD(p_, ODMA__MO_RELAXED);                            \
+            v_ = ODMA__LOAD(p_, ODMA__MO_GUEST_LOAD);                         \
             memcpy(buf, &v_, sizeof(T));                                      \
         } else {                                                              \
             memcpy(&v_, buf, sizeof(T));                                      \
-            ODMA__STORE(p_, v_, ODMA__MO_RELAXED);                            \
+            ODMA__STORE(p_, v_, ODMA__MO_GUEST_STORE);                        \
         }                                                                     \
         return;                                                               \
     }
@@ -66,67 +68,104 @@ odma__ram_move(unsigned char *host, void *buf, size_t len, dma_dir dir,
 }
 
 /*
- * A device region: naturally aligned accesses of at most 4 bytes, each
- * exactly once, in ascending order. Volatile atomics, so the compiler can
- * neither merge, split, repeat nor drop them. Each is one trace event.
+ * One access to device memory: a plain volatile load or store of exactly
+ * w (1, 2, 4 or 8) bytes, naturally aligned. Never an atomic: compilers
+ * turn some of those into AMOs (riscv64 gcc: amoswap.w for a 4-byte
+ * store) or exclusive pairs (armhf: ldrexd/strexd for 8 bytes), which
+ * fault or read-modify-write on device memory; never a library copy
+ * (memcpy/memset use unaligned or cache-zeroing instructions: SIGBUS on
+ * Device-nGnRnE, which is how VFIO maps BARs on Arm). make codegen checks
+ * the instructions on every architecture and compiler.
+ */
+static inline uint64_t odma__dev_load(const unsigned char *host, unsigned w)
+{
+    if (w == 8)
+        return *(const volatile uint64_t *)(const void *)host;
+    if (w == 4)
+        return *(const volatile uint32_t *)(const void *)host;
+    if (w == 2)
+        return *(const volatile uint16_t *)(const void *)host;
+    return *(const volatile uint8_t *)host;
+}
+
+static inline void odma__dev_store(unsigned char *host, uint64_t x, unsigned w)
+{
+    if (w == 8)
+        *(volatile uint64_t *)(void *)host = x;
+    else if (w == 4)
+        *(volatile uint32_t *)(void *)host = (uint32_t)x;
+    else if (w == 2)
+        *(volatile uint16_t *)(void *)host = (uint16_t)x;
+    else
+        *(volatile uint8_t *)host = (uint8_t)x;
+}
+
+/* w bytes of buf as the value a w-byte access stores, and back (host order). */
+static inline uint64_t odma__buf_get(const unsigned char *buf, unsigned w)
+{
+    uint64_t q;
+    uint32_t l;
+    uint16_t h;
+    if (w == 8)
+        return memcpy(&q, buf, 8), q;
+    if (w == 4)
+        return memcpy(&l, buf, 4), l;
+    if (w == 2)
+        return memcpy(&h, buf, 2), h;
+    return buf[0];
+}
+
+static inline void odma__buf_put(unsigned char *buf, uint64_t x, unsigned w)
+{
+    uint32_t l = (uint32_t)x;
+    uint16_t h = (uint16_t)x;
+    if (w == 8)
+        memcpy(buf, &x, 8);
+    else if (w == 4)
+        memcpy(buf, &l, 4);
+    else if (w == 2)
+        memcpy(buf, &h, 2);
+    else
+        buf[0] = (unsigned char)x;
+}
+
+/*
+ * A device region: naturally aligned accesses of at most `max` bytes (4;
+ * 8 where PREFETCHABLE allows merging), each exactly once, in ascending
+ * order. A plain region reports each as one trace event; a prefetchable
+ * one reports the whole segment as one.
  */
 ODMA__SLOW void odma__device_move(const struct dma_ctx *ctx, unsigned char *host,
                                   unsigned char *buf, uint64_t len, dma_dir dir,
                                   uint64_t addr, uint64_t gpa, int set_byte, dma_variant v,
-                                  unsigned *tflags)
+                                  unsigned *tflags, unsigned max)
 {
+    uint64_t fill = set_byte >= 0 ? (uint8_t)set_byte * 0x0101010101010101ull : 0;
+    uint64_t first = addr, total = len;
     while (len) {
-        unsigned w = 4;
+        unsigned w = max;
         while (w > len || (gpa & (w - 1)))
             w >>= 1;
-        if (dir == DMA_DIR_READ) {
-            uint32_t x;
-            if (w == 4)
-                x = ODMA__LOAD((volatile ODMA__ATOMIC(uint32_t) *)(void *)host, ODMA__MO_RELAXED);
-            else if (w == 2)
-                x = ODMA__LOAD((volatile ODMA__ATOMIC(uint16_t) *)(void *)host, ODMA__MO_RELAXED);
-            else
-                x = ODMA__LOAD((volatile ODMA__ATOMIC(uint8_t) *)(void *)host, ODMA__MO_RELAXED);
-            if (w == 4) {
-                uint32_t x4 = x;
-                memcpy(buf, &x4, 4);
-            } else if (w == 2) {
-                uint16_t x2 = (uint16_t)x;
-                memcpy(buf, &x2, 2);
-            } else {
-                buf[0] = (unsigned char)x;
-            }
-        } else {
-            uint32_t x4 = 0;
-            uint16_t x2 = 0;
-            uint8_t x1 = 0;
-            if (set_byte >= 0) {
-                x1 = (uint8_t)set_byte;
-                x2 = (uint16_t)(x1 * 0x0101u);
-                x4 = x1 * 0x01010101u;
-            } else if (w == 4) {
-                memcpy(&x4, buf, 4);
-            } else if (w == 2) {
-                memcpy(&x2, buf, 2);
-            } else {
-                x1 = buf[0];
-            }
-            if (w == 4)
-                ODMA__STORE((volatile ODMA__ATOMIC(uint32_t) *)(void *)host, x4, ODMA__MO_RELAXED);
-            else if (w == 2)
-                ODMA__STORE((volatile ODMA__ATOMIC(uint16_t) *)(void *)host, x2, ODMA__MO_RELAXED);
-            else
-                ODMA__STORE((volatile ODMA__ATOMIC(uint8_t) *)(void *)host, x1, ODMA__MO_RELAXED);
+        if (dir == DMA_DIR_READ)
+            odma__buf_put(buf, odma__dev_load(host, w), w);
+        else
+            odma__dev_store(host, set_byte >= 0 ? fill : odma__buf_get(buf, w), w);
+        if (max <= 4) {
+            odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v,
+                        *tflags | DMA_TRACE_DEVICE, ctx, addr, w);
+            *tflags = DMA_TRACE_CONTINUED;
         }
-        odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, *tflags | DMA_TRACE_DEVICE,
-                    ctx, addr, w);
-        *tflags = DMA_TRACE_CONTINUED;
         host += w;
         if (set_byte < 0)
             buf += w;
         addr += w;
         gpa += w;
         len -= w;
+    }
+    if (max > 4) {
+        odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, *tflags | DMA_TRACE_DEVICE,
+                    ctx, first, total);
+        *tflags = DMA_TRACE_CONTINUED;
     }
 }
 
@@ -143,10 +182,11 @@ static inline bool odma__wraps(uint64_t addr, uint64_t len)
  * aligned in guest-physical space too (a translate hook may move it) and,
  * in a device region, one device access (at most 4 bytes unless
  * prefetchable); if not, DMA_ERR_ALIGN, but only once every byte passed
- * (odma/result.h).
+ * (odma/result.h). *dev (if not NULL) is set when a segment lies in a
+ * device region: the access's barriers are then the I/O form.
  */
 ODMA__SLOW dma_result odma__check_range(struct dma_ctx *ctx, uint64_t addr, uint64_t len,
-                                        dma_dir dir, bool single)
+                                        dma_dir dir, bool single, bool *dev)
 {
     uint64_t total = len;
     bool straddles = false; /* reported after every byte's own error */
@@ -157,6 +197,8 @@ ODMA__SLOW dma_result odma__check_range(struct dma_ctx *ctx, uint64_t addr, uint
         dma_result res = odma__segment(ctx, addr, len, dir, &seg);
         if (res != DMA_OK)
             return res;
+        if (dev && (seg.region->flags & DMA_REGION_DEVICE))
+            *dev = true;
         if (single && (seg.len != total || (seg.gpa & (total - 1)) ||
                        ((seg.region->flags & DMA_REGION_DEVICE) &&
                         !(seg.region->flags & DMA_REGION_PREFETCHABLE) && total > 4)))
@@ -189,15 +231,9 @@ ODMA__SLOW void odma__move_range(struct dma_ctx *ctx, uint64_t addr, void *buf, 
             if (run_len)
                 tflags = DMA_TRACE_CONTINUED;
             run_len = 0;
-            if (seg.region->flags & DMA_REGION_PREFETCHABLE) {
-                odma__ram_move(seg.host, b, (size_t)seg.len, dir, seg.gpa, set_byte);
-                odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v,
-                            tflags | DMA_TRACE_DEVICE, ctx, addr, seg.len);
-                tflags = DMA_TRACE_CONTINUED;
-            } else {
-                odma__device_move(ctx, seg.host, b, seg.len, dir, addr, seg.gpa, set_byte, v,
-                                  &tflags);
-            }
+            odma__device_move(ctx, seg.host, b, seg.len, dir, addr, seg.gpa, set_byte, v,
+                              &tflags,
+                              seg.region->flags & DMA_REGION_PREFETCHABLE ? 8u : 4u);
         } else {
             odma__ram_move(seg.host, b, (size_t)seg.len, dir, seg.gpa, set_byte);
             if (dir == DMA_DIR_WRITE)
@@ -234,15 +270,15 @@ ODMA__SLOW dma_result odma__access_slow(struct dma_ctx *ctx, uint64_t addr, void
                                         size_t len, dma_dir dir, dma_variant v,
                                         int set_byte)
 {
-    bool single = v == DMA_VARIANT_ACQUIRE || v == DMA_VARIANT_RELEASE;
+    bool single = v == DMA_VARIANT_ACQUIRE || v == DMA_VARIANT_RELEASE, dev = false;
     dma_result res = odma__disabled(ctx) ? DMA_ERR_DISABLED
                      : len == 0          ? DMA_OK
-                                         : odma__check_range(ctx, addr, len, dir, single);
+                                         : odma__check_range(ctx, addr, len, dir, single, &dev);
     if (res != DMA_OK || len == 0)
         return odma__fail(res, buf, len, dir);
-    odma__order_pre(ctx, dir, v);
+    odma__order_pre(ctx, dir, v, dev);
     odma__move_range(ctx, addr, buf, len, dir, set_byte, v, 0);
-    odma__order_post(ctx, v);
+    odma__order_post(ctx, v, dev);
     return DMA_OK;
 }
 
@@ -262,12 +298,12 @@ odma__access_fast(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len, dma
     /* Before the barrier, which is also a compiler barrier: computed
      * after it, the region's fields would be loaded a second time. */
     host = r->host + (addr - r->gpa);
-    odma__order_pre(ctx, dir, v);
+    odma__order_pre(ctx, dir, v, false);
     odma__ram_move(host, buf, len, dir, addr, set_byte);
     if (dir == DMA_DIR_WRITE)
         odma__mark_dirty(r, addr, len);
     odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, 0, ctx, addr, len);
-    odma__order_post(ctx, v);
+    odma__order_post(ctx, v, false);
     return true;
 }
 

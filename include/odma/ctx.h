@@ -81,6 +81,7 @@ struct dma_region {
     unsigned char *host; /* host address of gpa */
     unsigned flags;      /* enum dma_region_flags */
     ODMA__ATOMIC(struct dma_dirty_log *) dirty; /* NULL: not logging */
+    ODMA__ATOMIC(unsigned) markers;  /* threads inside odma__mark_dirty_slow() */
 };
 
 /*
@@ -115,12 +116,12 @@ struct dma_ctx {
     unsigned nregions;
     /* The policy, compiled: for each direction and stored thread state
      * (see odma/barrier.h), the barrier to issue and the state after. */
-    uint8_t need[2][16];
-    uint8_t next[2][16];
+    uint8_t need[2][ODMA__STATES]; /* enum dma_barrier, | ODMA__IO */
+    uint8_t next[2][ODMA__STATES];
     /* Per direction, a bit per state in which an ordered access needs no
      * fence instruction and leaves the state as it is (the steady states
      * of a stream of such accesses); see odma__order_pre(). */
-    uint16_t quiet[2];
+    uint32_t quiet[2];
     const struct dma_policy *policy;
     dma_translate_fn translate;
     void *translate_opaque;
@@ -137,6 +138,7 @@ static inline void odma__region_clear(struct dma_region *r)
     r->host = NULL;
     r->flags = 0;
     ODMA__STORE(&r->dirty, (struct dma_dirty_log *)NULL, ODMA__MO_RELAXED);
+    ODMA__STORE(&r->markers, 0u, ODMA__MO_RELAXED);
 }
 
 static inline void odma__region_copy(struct dma_region *dst, struct dma_region *src)
@@ -147,6 +149,7 @@ static inline void odma__region_copy(struct dma_region *dst, struct dma_region *
     dst->host = src->host;
     dst->flags = src->flags;
     ODMA__STORE(&dst->dirty, ODMA__LOAD(&src->dirty, ODMA__MO_RELAXED), ODMA__MO_RELAXED);
+    ODMA__STORE(&dst->markers, 0u, ODMA__MO_RELAXED);
 }
 
 /* A hint is the byte offset of ctx->region[i] in the context: the fast path
@@ -180,20 +183,21 @@ static inline void odma_ctx_init(struct dma_ctx *ctx, const struct dma_policy *p
     ODMA__STORE(&ctx->nmaps, 0u, ODMA__MO_RELAXED);
     for (i = 0; i < ODMA_MAX_MAPS; i++)
         ODMA__STORE(&ctx->maps[i].host, (uintptr_t)0, ODMA__MO_RELAXED);
+    /* For a RAM access (the fast path); a device access adds ODMA__IO to
+     * the barrier and ODMA__S_DEV to the state (odma/order.h). */
     for (d = 0; d < 2; d++) {
-        for (s = 0; s < 16; s++) {
-            unsigned pending = s ^ ODMA__P_ALL;
-            enum dma_barrier b = odma__policy_need(policy, pending, (dma_dir)d);
-            pending = (pending & ~odma__covered_by(b)) | odma__pending_of((dma_dir)d);
-            ctx->need[d][s] = (uint8_t)b;
-            ctx->next[d][s] = (uint8_t)(pending ^ ODMA__P_ALL);
+        for (s = 0; s < ODMA__STATES; s++) {
+            unsigned b = odma__policy_need(policy, (s ^ ODMA__P_ALL) & ODMA__P_ALL, (dma_dir)d);
+            ctx->need[d][s] = (uint8_t)odma__io_if(b, s);
+            ctx->next[d][s] = (uint8_t)(odma__state_cover(s, odma__covered_by(b)) &
+                                        ~odma__pending_of((dma_dir)d));
         }
     }
     for (d = 0; d < 2; d++) {
         ctx->quiet[d] = 0;
-        for (s = 0; s < 16; s++)
-            if (ctx->next[d][s] == s && odma__fence_is_free((enum dma_barrier)ctx->need[d][s]))
-                ctx->quiet[d] = (uint16_t)(ctx->quiet[d] | (1u << s));
+        for (s = 0; s < ODMA__STATES; s++)
+            if (ctx->next[d][s] == s && odma__fence_is_free(ctx->need[d][s]))
+                ctx->quiet[d] |= 1u << s;
     }
 }
 

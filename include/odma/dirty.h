@@ -20,8 +20,26 @@
  * harvest sets the bit again: no dirty page is ever lost. A failed write
  * marks nothing.
  *
- * Logging can start and stop while the device runs (the log pointer is an
- * atomic); the log object must outlive its use. Device regions cannot log.
+ * Logging can start and stop while the device runs. Device regions cannot
+ * log. The two guarantees a migration thread relies on:
+ *
+ * - Start: once dma_ctx_set_dirty_log(ctx, gpa, log) returns, every write
+ *   that has not yet passed its check of the log pointer is marked in log.
+ *   The check comes *after* the write lands, so a migration thread that
+ *   starts the log and then copies the page never loses a write: either
+ *   the copy sees the data or the log has the page. This is the
+ *   store-buffering shape (device: W data, R log pointer; migration: W log
+ *   pointer, R data), which needs a full barrier on both sides; the
+ *   device's is supplied by an asymmetric barrier (Linux membarrier, as
+ *   for bus mastering, odma/ctx.h), so writes pay no fence. Without
+ *   membarrier (non-Linux, strict ISO C build, refused) the start is a
+ *   seq_cst store plus fence, and a write racing with it may go unlogged.
+ * - Stop: once dma_ctx_set_dirty_log(ctx, gpa, NULL) returns, odma no
+ *   longer touches the old bitmap: it waits for writers still marking it
+ *   (a count of markers per region, paid only while logging is on). The
+ *   bitmap may then be freed.
+ *
+ * Start/stop calls for one region must not race with each other.
  */
 #ifndef ODMA_DIRTY_H
 #define ODMA_DIRTY_H
@@ -64,24 +82,29 @@ static inline dma_result odma_ctx_set_dirty_log(struct dma_ctx *ctx, uint64_t gp
         if (pages > (uint64_t)log->words * ODMA__ULONG_BITS)
             return DMA_ERR_INVALID;
     }
-    ODMA__STORE(&r->dirty, log, ODMA__MO_RELEASE);
+    ODMA__STORE(&r->dirty, log, ODMA__MO_SEQ_CST);
+    if (log) {
+        /* Start: a full barrier on every CPU running a device thread. */
+        if (!odma__membarrier())
+            odma__hw_fence(DMA_BARRIER_MB);
+    } else {
+        /* Stop: a marker that loaded the old pointer counted itself first
+         * (seq_cst both sides), so once the count is 0 every later marker
+         * sees NULL. */
+        while (ODMA__LOAD(&r->markers, ODMA__MO_SEQ_CST) != 0)
+            odma__yield();
+    }
     return DMA_OK;
 }
 
-/*
- * Mark the pages of [gpa, gpa + len) in region r, after the data landed
- * (release: a harvester that takes the bit sees the data). The acquire
- * re-load pairs with dma_ctx_set_dirty_log()'s release store, so the log
- * fields are seen initialised; it is paid only while logging is on.
- */
-ODMA__SLOW void odma__mark_dirty_slow(struct dma_region *r, uint64_t gpa, uint64_t len)
+/* Mark the pages of [gpa, gpa + len) of region r in log (release: a
+ * harvester that takes the bit sees the data that set it). */
+static inline void odma__mark_pages(const struct dma_region *r, struct dma_dirty_log *log,
+                                    uint64_t gpa, uint64_t len)
 {
-    struct dma_dirty_log *log = ODMA__LOAD(&r->dirty, ODMA__MO_ACQUIRE);
     ODMA__ATOMIC(unsigned long) *w;
     unsigned shift;
     uint64_t first, last;
-    if (!log)
-        return; /* stopped since the caller looked */
     shift = odma__page_shift(log);
     first = (gpa >> shift) - (r->gpa >> shift);
     last = ((gpa + (len - 1)) >> shift) - (r->gpa >> shift);
@@ -98,12 +121,34 @@ ODMA__SLOW void odma__mark_dirty_slow(struct dma_region *r, uint64_t gpa, uint64
     }
 }
 
-/* On every write path: one relaxed load (no barrier instruction on any
- * host) while logging is off. */
+/* Logging is on (or was, when the caller looked): count ourselves in, so
+ * that a stop waits for us, then mark if it is still on. The seq_cst load
+ * also pairs with the start's store, so the log's fields are seen. */
+ODMA__SLOW void odma__mark_dirty_slow(struct dma_region *r, uint64_t gpa, uint64_t len)
+{
+    struct dma_dirty_log *log;
+    (void)ODMA__FETCH_ADD(&r->markers, 1u, ODMA__MO_SEQ_CST);
+    log = ODMA__LOAD(&r->dirty, ODMA__MO_SEQ_CST);
+    if (log)
+        odma__mark_pages(r, log, gpa, len);
+    (void)ODMA__FETCH_SUB(&r->markers, 1u, ODMA__MO_RELEASE);
+}
+
+/*
+ * On every write path, after the data landed: one relaxed load (no fence
+ * on any host) while logging is off. The load must stay after the write
+ * in the instruction stream (the start guarantee above): the compiler
+ * barrier keeps it there where C11 has a free one; elsewhere (clang on
+ * POWER/RISC-V) the load is volatile, and clang does not move it above
+ * the guest store, which may alias it.
+ */
 static inline __attribute__((always_inline)) void
 odma__mark_dirty(struct dma_region *r, uint64_t gpa, uint64_t len)
 {
-    if (ODMA__UNLIKELY(ODMA__LOAD(&r->dirty, ODMA__MO_RELAXED) != NULL) && len)
+    ODMA__COMPILER_BARRIER();
+    if (ODMA__UNLIKELY(ODMA__LOAD((volatile ODMA__ATOMIC(struct dma_dirty_log *) *)&r->dirty,
+                                  ODMA__MO_RELAXED) != NULL) &&
+        len)
         odma__mark_dirty_slow(r, gpa, len);
 }
 

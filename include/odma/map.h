@@ -59,57 +59,76 @@
 #endif
 #endif
 
+/* The gate, after this map counted itself: see odma__map(). */
+static inline bool odma__map_gate_open(struct dma_ctx *ctx)
+{
+    return ODMA__LOAD(&ctx->gate, ODMA__MO_SEQ_CST) & ODMA__GATE_MASTER;
+}
+
+/* Claim a free slot (0 -> 1, a value no host pointer has), fill it, then
+ * publish the pointer with release for dma_unmap to match. */
+static inline bool odma__map_record(struct dma_ctx *ctx, uint64_t addr,
+                                    const struct odma__seg *seg, dma_dir dir)
+{
+    unsigned i;
+    for (i = 0; i < ODMA_MAX_MAPS; i++) {
+        uintptr_t free_slot = 0;
+        struct odma__map_slot *m = &ctx->maps[i];
+        if (ODMA__LOAD(&m->host, ODMA__MO_RELAXED) != 0 ||
+            !ODMA__CAS(&m->host, &free_slot, (uintptr_t)1))
+            continue;
+        m->bus = addr;
+        m->gpa = seg->gpa;
+        m->len = seg->len;
+        m->dir = dir;
+        m->region = seg->region;
+        ODMA__STORE(&m->host, (uintptr_t)seg->host, ODMA__MO_RELEASE);
+        return true;
+    }
+    return false;
+}
+
+/*
+ * The map counts itself first (seq_cst), then checks the gate (seq_cst),
+ * and uncounts itself on every failure. dma_ctx_set_bus_master(false)
+ * stores the gate (seq_cst) before dma_ctx_quiesce() loads the count: if
+ * quiesce sees 0, this map's count came later in the single total order,
+ * so its gate check sees bus mastering off and it fails. A map that got
+ * past the gate is counted, and quiesce waits for its unmap.
+ */
 ODMA__SLOW void *odma__map(struct dma_ctx *ctx, uint64_t addr, uint64_t *len, dma_dir dir,
                            dma_result *res, bool ordered)
 {
     struct odma__seg seg;
     dma_result r;
-    unsigned i;
     if (!ctx || !len || *len == 0 || (dir != DMA_DIR_READ && dir != DMA_DIR_WRITE)) {
         r = DMA_ERR_INVALID;
         goto fail;
     }
-    if (odma__disabled(ctx)) {
+    (void)ODMA__FETCH_ADD(&ctx->nmaps, 1u, ODMA__MO_SEQ_CST);
+    if (!odma__map_gate_open(ctx))
         r = DMA_ERR_DISABLED;
-        goto fail;
-    }
-    if (odma__wraps(addr, *len)) {
+    else if (odma__wraps(addr, *len))
         r = DMA_ERR_OVERFLOW;
+    else
+        r = odma__segment(ctx, addr, *len, dir, &seg);
+    if (r == DMA_OK && (seg.region->flags & DMA_REGION_DEVICE))
+        r = DMA_ERR_INVALID; /* device regions are not mappable */
+    if (r == DMA_OK && !odma__map_record(ctx, addr, &seg, dir))
+        r = DMA_ERR_INVALID; /* ODMA_MAX_MAPS maps outstanding */
+    if (r != DMA_OK) {
+        (void)ODMA__FETCH_SUB(&ctx->nmaps, 1u, ODMA__MO_RELEASE);
         goto fail;
     }
-    r = odma__segment(ctx, addr, *len, dir, &seg);
-    if (r != DMA_OK)
-        goto fail;
-    if (seg.region->flags & DMA_REGION_DEVICE) {
-        r = DMA_ERR_INVALID;
-        goto fail;
-    }
-    for (i = 0; i < ODMA_MAX_MAPS; i++) {
-        uintptr_t free_slot = 0;
-        struct odma__map_slot *m = &ctx->maps[i];
-        /* Claim the slot (0 -> 1, a value no host pointer has), fill it,
-         * then publish the pointer with release for dma_unmap to match. */
-        if (ODMA__LOAD(&m->host, ODMA__MO_RELAXED) != 0 ||
-            !ODMA__CAS(&m->host, &free_slot, (uintptr_t)1))
-            continue;
-        m->bus = addr;
-        m->gpa = seg.gpa;
-        m->len = seg.len;
-        m->dir = dir;
-        m->region = seg.region;
-        ODMA__STORE(&m->host, (uintptr_t)seg.host, ODMA__MO_RELEASE);
-        (void)ODMA__FETCH_ADD(&ctx->nmaps, 1u, ODMA__MO_RELAXED);
-        if (ordered)
-            odma__fence(DMA_BARRIER_MB, ctx, DMA_VARIANT_ORDERED);
-        odma__order_forget();
-        odma__trace(DMA_TRACE_MAP, dir, DMA_BARRIER_NONE,
-                    ordered ? DMA_VARIANT_ORDERED : DMA_VARIANT_RELAXED, 0, ctx, addr, seg.len);
-        *len = seg.len;
-        if (res)
-            *res = DMA_OK;
-        return seg.host;
-    }
-    r = DMA_ERR_INVALID; /* ODMA_MAX_MAPS maps outstanding */
+    if (ordered)
+        odma__fence(DMA_BARRIER_MB, ctx, DMA_VARIANT_ORDERED);
+    odma__order_forget();
+    odma__trace(DMA_TRACE_MAP, dir, DMA_BARRIER_NONE,
+                ordered ? DMA_VARIANT_ORDERED : DMA_VARIANT_RELAXED, 0, ctx, addr, seg.len);
+    *len = seg.len;
+    if (res)
+        *res = DMA_OK;
+    return seg.host;
 fail:
     if (len)
         *len = 0;
@@ -130,37 +149,64 @@ static inline void *odma_map_relaxed(struct dma_ctx *ctx, uint64_t addr, uint64_
     return odma__map(ctx, addr, len, dir, res, false);
 }
 
-ODMA__SLOW void odma_unmap(struct dma_ctx *ctx, void *host, uint64_t len, dma_dir dir,
-                          uint64_t access_len)
+/*
+ * Take the slot holding (host, len, dir): claim it first (host -> 1), then
+ * read its fields, so another thread cannot refill it between the read
+ * and the claim. A claimed slot that turns out to hold another mapping
+ * with the same host pointer is put back. Returns the slot, or NULL.
+ */
+static inline struct odma__map_slot *odma__map_take(struct dma_ctx *ctx, uintptr_t host,
+                                                    uint64_t len, dma_dir dir)
 {
-    unsigned i;
+    bool busy;
+    do {
+        unsigned i;
+        busy = false;
+        for (i = 0; i < ODMA_MAX_MAPS; i++) {
+            struct odma__map_slot *m = &ctx->maps[i];
+            uintptr_t h = host, seen = ODMA__LOAD(&m->host, ODMA__MO_RELAXED);
+            busy |= seen == 1;
+            if (seen != host || !ODMA__CAS(&m->host, &h, (uintptr_t)1))
+                continue;
+            if (m->len == len && m->dir == dir)
+                return m; /* still claimed: the caller frees it */
+            ODMA__STORE(&m->host, host, ODMA__MO_RELEASE);
+        }
+        /* A slot in the middle of a map or of another unmap's look may be
+         * ours: look again until no slot was busy. */
+        if (busy)
+            odma__yield();
+    } while (busy);
+    return NULL;
+}
+
+ODMA__SLOW void odma_unmap(struct dma_ctx *ctx, void *host, uint64_t len, dma_dir dir,
+                           uint64_t access_len)
+{
+    struct odma__map_slot *m;
+    uint64_t bus, gpa;
+    struct dma_region *region;
     if (!ctx || !host)
         return;
-    for (i = 0; i < ODMA_MAX_MAPS; i++) {
-        struct odma__map_slot *m = &ctx->maps[i];
-        uintptr_t h = (uintptr_t)host;
-        uint64_t bus, gpa;
-        struct dma_region *region;
-        if (ODMA__LOAD(&m->host, ODMA__MO_ACQUIRE) != h || m->len != len || m->dir != dir)
-            continue;
-        bus = m->bus;
-        gpa = m->gpa;
-        region = m->region;
-        if (!ODMA__CAS(&m->host, &h, (uintptr_t)0))
-            continue; /* another thread unmapped this very slot */
-        (void)ODMA__FETCH_SUB(&ctx->nmaps, 1u, ODMA__MO_RELEASE);
-        if (access_len > len) {
-            ODMA_ON_MISUSE(ctx, "dma_unmap: access_len larger than the mapped length");
-            access_len = len;
-        }
-        if (dir == DMA_DIR_WRITE)
-            odma__mark_dirty(region, gpa, access_len);
-        odma__order_forget();
-        odma__trace(DMA_TRACE_UNMAP, dir, DMA_BARRIER_NONE, DMA_VARIANT_ORDERED, 0, ctx, bus,
-                    access_len);
+    m = odma__map_take(ctx, (uintptr_t)host, len, dir);
+    if (!m) {
+        ODMA_ON_MISUSE(ctx, "dma_unmap of a pointer/length/direction that is not mapped");
         return;
     }
-    ODMA_ON_MISUSE(ctx, "dma_unmap of a pointer/length/direction that is not mapped");
+    bus = m->bus;
+    gpa = m->gpa;
+    region = m->region;
+    ODMA__STORE(&m->host, (uintptr_t)0, ODMA__MO_RELEASE);
+    if (access_len > len) {
+        ODMA_ON_MISUSE(ctx, "dma_unmap: access_len larger than the mapped length");
+        access_len = len;
+    }
+    if (dir == DMA_DIR_WRITE)
+        odma__mark_dirty(region, gpa, access_len);
+    (void)ODMA__FETCH_SUB(&ctx->nmaps, 1u, ODMA__MO_RELEASE);
+    odma__order_forget();
+    odma__trace(DMA_TRACE_UNMAP, dir, DMA_BARRIER_NONE, DMA_VARIANT_ORDERED, 0, ctx, bus,
+                access_len);
 }
 
 /* Maps of this context not yet unmapped. */
@@ -169,14 +215,19 @@ static inline unsigned odma_ctx_maps_outstanding(const struct dma_ctx *ctx)
     return ctx ? ODMA__LOAD(&ctx->nmaps, ODMA__MO_ACQUIRE) : 0;
 }
 
+/* Waits on a monotonic clock (odma/os.h); where only the wall clock
+ * exists, a step backwards counts as no time passing. */
 ODMA__SLOW bool odma_ctx_quiesce(struct dma_ctx *ctx, uint64_t timeout_ns)
 {
-    uint64_t start;
+    uint64_t waited = 0, prev;
     if (!ctx)
         return false;
-    start = odma__now_ns();
-    while (odma_ctx_maps_outstanding(ctx) != 0) {
-        if (odma__now_ns() - start >= timeout_ns)
+    prev = odma__now_ns();
+    while (ODMA__LOAD(&ctx->nmaps, ODMA__MO_SEQ_CST) != 0) {
+        uint64_t now = odma__now_ns();
+        waited += now > prev ? now - prev : 0;
+        prev = now;
+        if (waited >= timeout_ns)
             return false;
         odma__yield();
     }

@@ -41,27 +41,33 @@ static inline __attribute__((always_inline)) void odma__set_state(unsigned old, 
         odma__thread_done = (uint8_t)s;
 }
 
-/* Before the access. */
+/*
+ * Before the access. dev: the access touches a device region (slow paths
+ * only; a constant false on the fast path, where it folds away): its
+ * barriers are then the I/O form, and it leaves ODMA__S_DEV set.
+ */
 static inline __attribute__((always_inline)) void
-odma__order_pre(const struct dma_ctx *ctx, dma_dir dir, dma_variant v)
+odma__order_pre(const struct dma_ctx *ctx, dma_dir dir, dma_variant v, bool dev)
 {
-    unsigned s = odma__thread_done, n;
+    unsigned s = odma__thread_done, n, b;
+    unsigned dev_bit = dev ? (unsigned)ODMA__S_DEV : 0u;
     if (v == DMA_VARIANT_ORDERED) {
-        enum dma_barrier b;
 #ifndef ODMA_TRACE
         /* A steady state of a stream (R R R under STRICT, say): the
          * table's barrier emits no instruction here and the state stays.
          * One bit test instead of two table lookups. (Traced builds take
          * the full path, so that the hook still sees every rmb and wmb.) */
-        if (ODMA__LIKELY((ctx->quiet[dir] >> s) & 1u)) {
+        if (!dev && ODMA__LIKELY((ctx->quiet[dir] >> s) & 1u)) {
             odma__free_fence();
             return;
         }
 #endif
-        b = (enum dma_barrier)ctx->need[dir][s];
+        b = ctx->need[dir][s];
+        if (dev && b)
+            b |= ODMA__IO;
         if (b != DMA_BARRIER_NONE)
             odma__fence(b, ctx, v);
-        odma__set_state(s, ctx->next[dir][s]);
+        odma__set_state(s, ctx->next[dir][s] | dev_bit);
         return;
     }
     if (v == DMA_VARIANT_ACQUIRE)
@@ -69,36 +75,38 @@ odma__order_pre(const struct dma_ctx *ctx, dma_dir dir, dma_variant v)
     if (v == DMA_VARIANT_RELAXED) {
         /* Spelled as a test of the bits, which both compilers turn into
          * one instruction and a branch. */
-        if (s & odma__pending_of(dir))
-            odma__thread_done = (uint8_t)(s & ~odma__pending_of(dir));
+        if ((s & odma__pending_of(dir)) || dev)
+            odma__thread_done = (uint8_t)((s & ~odma__pending_of(dir)) | dev_bit);
         return;
     }
     n = s;
     if (v == DMA_VARIANT_RELEASE) {
-        odma__fence(DMA_BARRIER_WMB, ctx, v);
-        n |= odma__covered_by(DMA_BARRIER_WMB);
+        b = odma__io_if(DMA_BARRIER_WMB, s | dev_bit);
+        odma__fence(b, ctx, v);
+        n = odma__state_cover(s, odma__covered_by(b));
     }
-    odma__set_state(s, n & ~odma__pending_of(dir));
+    odma__set_state(s, (n & ~odma__pending_of(dir)) | dev_bit);
 }
 
 /* After the access. */
 static inline __attribute__((always_inline)) void
-odma__order_post(const struct dma_ctx *ctx, dma_variant v)
+odma__order_post(const struct dma_ctx *ctx, dma_variant v, bool dev)
 {
     if (v == DMA_VARIANT_ACQUIRE) {
         /* The load is pending, then the rmb orders it (and every earlier
          * read) before all later accesses: one update for both. */
         unsigned s = odma__thread_done;
-        odma__fence(DMA_BARRIER_RMB, ctx, v);
-        odma__set_state(s, (s & ~odma__pending_of(DMA_DIR_READ)) |
-                               odma__covered_by(DMA_BARRIER_RMB));
+        unsigned dev_bit = dev ? (unsigned)ODMA__S_DEV : 0u;
+        odma__fence(odma__io_if(DMA_BARRIER_RMB, s | dev_bit), ctx, v);
+        odma__set_state(s, odma__state_cover((s & ~odma__pending_of(DMA_DIR_READ)) | dev_bit,
+                                             odma__covered_by(DMA_BARRIER_RMB)));
     }
 }
 
 /* Forget what is pending: the previous access is unknown again. */
 static inline void odma__order_forget(void)
 {
-    odma__thread_done = 0;
+    odma__thread_done = (uint8_t)(odma__thread_done & ODMA__S_DEV);
 }
 
 #endif /* ODMA_ORDER_H */

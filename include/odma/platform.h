@@ -57,6 +57,29 @@
 #define ODMA__WEAK_CONST const __attribute__((weak))
 #endif
 
+/*
+ * ThreadSanitizer does not model standalone fences, so under it odma
+ * expresses its ordering as TSan understands it: every single-copy-atomic
+ * guest load is an acquire and every such store a release (the fences
+ * stay). A flag published after a body, or read before one, then carries
+ * the happens-before edge TSan needs. Normal builds are unchanged: there
+ * both are relaxed, and the fences order.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define ODMA__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ODMA__TSAN 1
+#endif
+#endif
+#ifdef ODMA__TSAN
+#define ODMA__MO_GUEST_LOAD ODMA__MO_ACQUIRE
+#define ODMA__MO_GUEST_STORE ODMA__MO_RELEASE
+#else
+#define ODMA__MO_GUEST_LOAD ODMA__MO_RELAXED
+#define ODMA__MO_GUEST_STORE ODMA__MO_RELAXED
+#endif
+
 #define ODMA__LOAD(p, mo) ODMA__STD(atomic_load_explicit)(p, mo)
 #define ODMA__STORE(p, v, mo) ODMA__STD(atomic_store_explicit)(p, v, mo)
 #define ODMA__FETCH_OR(p, v, mo) ODMA__STD(atomic_fetch_or_explicit)(p, v, mo)
@@ -69,7 +92,22 @@
                                                        ODMA__MO_ACQ_REL,        \
                                                        ODMA__MO_RELAXED)
 #define ODMA__FENCE(mo) ODMA__STD(atomic_thread_fence)(mo)
+/*
+ * A compiler barrier with no instruction, where C11 has one: a signal
+ * fence is free with gcc everywhere and with clang on x86 and Arm, but
+ * clang 14 emits a real fence for it on POWER and RISC-V (hwsync, fence
+ * rw,rw). There ODMA__HAVE_FREE_COMPILER_BARRIER is 0 and the macro is
+ * empty: odma then relies on the fence itself (every C11 fence is also a
+ * compiler barrier) or on volatile accesses, as each use says.
+ */
+#if defined(__clang__) && !defined(__x86_64__) && !defined(__i386__) &&                 \
+    !defined(__aarch64__)
+#define ODMA__HAVE_FREE_COMPILER_BARRIER 0
+#define ODMA__COMPILER_BARRIER() ((void)0)
+#else
+#define ODMA__HAVE_FREE_COMPILER_BARRIER 1
 #define ODMA__COMPILER_BARRIER() ODMA__STD(atomic_signal_fence)(ODMA__MO_SEQ_CST)
+#endif
 
 /*
  * Per-thread state shared by every translation unit of the program: a weak

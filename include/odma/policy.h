@@ -13,7 +13,8 @@
  *   DMA_POLICY_NONE      -     -     -     -     -      (device orders itself)
  *
  * STRICT is what a sequential device model expects: every access completes,
- * in program order, before the next one starts.
+ * in program order, before the next one starts - with one caveat, below:
+ * it gives W->W a wmb, and on POWER a wmb does not forbid the "R" shape.
  *
  * PCIE models a device with several requests in flight: the PCIe spec lets
  * reads pass reads and a posted write pass an earlier read, but no request
@@ -42,10 +43,11 @@
  *           { DMA_BARRIER_MB,   DMA_BARRIER_WMB } },  // after W: ->R, ->W
  *         DMA_BARRIER_MB };
  *
- * The table is read once, by dma_ctx_init(). odma keeps *every* earlier
- * access ordered as the table says, not only the last one: for the named
- * policies that is the same barrier as the (last access, next access)
- * entry, but for a table where, say, W->W needs a wmb and R->W does not,
+ * The table is read once, by dma_ctx_init(). An entry says whether a pair
+ * needs ordering; odma issues the weakest barrier that orders every pair
+ * still pending (odma__policy_need() below), not the entry's name. It
+ * keeps *every* earlier access ordered as the table says, not only the
+ * last one: for a table where, say, W->W needs a wmb and R->W does not,
  * the sequence W R W still gets the wmb the first write needs.
  */
 #ifndef ODMA_POLICY_H
@@ -83,19 +85,30 @@ ODMA__WEAK_CONST struct dma_policy odma__named_policies[4] = {
 
 /*
  * The barrier an access of direction `dir` needs, given this thread's
- * pending bits: the join of the policy's entries for every earlier kind
- * still pending against `dir`.
+ * pending bits: the weakest barrier whose coverage (rmb: R->R, R->W; wmb:
+ * R->W, W->W; mb: all) includes every pending pair that the table orders
+ * (an entry that is not none). So the first write of a thread under STRICT
+ * gets a wmb (R->W and W->W both pending), not an mb; and a custom table
+ * whose entry cannot order its own pair (W->R = wmb) gets the barrier that
+ * does (mb), which is also what odma/testing.h's checker demands. Where
+ * rmb and wmb both cover the pairs (R->W alone), rmb: it is the cheaper on
+ * Arm (dmb ishld against dmb ish).
  */
 static inline enum dma_barrier odma__policy_need(const struct dma_policy *p,
-                                            unsigned pending, dma_dir dir)
+                                                 unsigned pending, dma_dir dir)
 {
-    unsigned need = 0;
-    unsigned d = (unsigned)dir;
-    if (pending & (1u << d)) /* an earlier read is pending against dir */
-        need |= (unsigned)p->order[DMA_DIR_READ][d];
-    if (pending & (1u << (2u + d))) /* an earlier write is */
-        need |= (unsigned)p->order[DMA_DIR_WRITE][d];
-    return (enum dma_barrier)(need & 3u);
+    unsigned d = (unsigned)dir, req = 0;
+    if ((pending & (1u << d)) && p->order[DMA_DIR_READ][d] != DMA_BARRIER_NONE)
+        req |= 1u << d; /* R->R or R->W */
+    if ((pending & (1u << (2u + d))) && p->order[DMA_DIR_WRITE][d] != DMA_BARRIER_NONE)
+        req |= 1u << (2u + d); /* W->R or W->W */
+    if (req == 0)
+        return DMA_BARRIER_NONE;
+    if (!(req & ~odma__covered_by(DMA_BARRIER_RMB)))
+        return DMA_BARRIER_RMB;
+    if (!(req & ~odma__covered_by(DMA_BARRIER_WMB)))
+        return DMA_BARRIER_WMB;
+    return DMA_BARRIER_MB;
 }
 
 #endif /* ODMA_POLICY_H */

@@ -46,10 +46,12 @@
  */
 static inline __attribute__((always_inline)) dma_result
 odma__record_check(struct dma_ctx *ctx, uint64_t addr, const void *rec, size_t len,
-                   size_t flag_off, size_t flag_len, dma_dir dir, struct dma_region **hot)
+                   size_t flag_off, size_t flag_len, dma_dir dir, struct dma_region **hot,
+                   bool *dev)
 {
     dma_result res;
     *hot = NULL;
+    *dev = false;
     if (!ctx || !rec)
         return DMA_ERR_INVALID;
     if (flag_len != 1 && flag_len != 2 && flag_len != 4 && flag_len != 8)
@@ -63,9 +65,9 @@ odma__record_check(struct dma_ctx *ctx, uint64_t addr, const void *rec, size_t l
         return DMA_OK;
     if (odma__disabled(ctx))
         return DMA_ERR_DISABLED;
-    res = odma__check_range(ctx, addr, len, dir, false);
+    res = odma__check_range(ctx, addr, len, dir, false, dev);
     if (res == DMA_OK)
-        res = odma__check_range(ctx, addr + flag_off, flag_len, dir, true);
+        res = odma__check_range(ctx, addr + flag_off, flag_len, dir, true, NULL);
     return res;
 }
 
@@ -108,20 +110,26 @@ static inline dma_result odma_write_publish(struct dma_ctx *ctx, uint64_t addr,
 {
     unsigned char *r = (unsigned char *)(uintptr_t)rec;
     struct dma_region *hot;
+    unsigned s, b;
+    bool dev;
     dma_result res = odma__record_check(ctx, addr, rec, len, flag_off, flag_len,
-                                        DMA_DIR_WRITE, &hot);
+                                        DMA_DIR_WRITE, &hot, &dev);
     if (res != DMA_OK)
         return res;
-    odma__order_pre(ctx, DMA_DIR_WRITE, DMA_VARIANT_ORDERED);
+    odma__order_pre(ctx, DMA_DIR_WRITE, DMA_VARIANT_ORDERED, dev);
     odma__record_body(ctx, hot, addr, r, len, flag_off, flag_len, DMA_DIR_WRITE,
                       DMA_VARIANT_PUBLISH);
-    odma__fence(DMA_BARRIER_WMB, ctx, DMA_VARIANT_PUBLISH);
+    s = odma__thread_done;
+    b = odma__io_if(DMA_BARRIER_WMB, s);
+    odma__fence(b, ctx, DMA_VARIANT_PUBLISH);
     /* Checked: aligned and in one segment, so one atomic access. */
     odma__record_piece(ctx, hot, addr + flag_off, r + flag_off, flag_len, DMA_DIR_WRITE,
                        DMA_VARIANT_PUBLISH, 0);
     /* The wmb ordered everything before it; the flag is now pending. One
      * state update for both (no store at all in a stream of publishes). */
-    odma__mark_after_barrier(DMA_BARRIER_WMB, DMA_DIR_WRITE);
+    odma__mark_after_barrier(s, b, DMA_DIR_WRITE);
+    if (dev)
+        odma__thread_done = (uint8_t)(odma__thread_done | ODMA__S_DEV);
     return DMA_OK;
 }
 
@@ -130,31 +138,39 @@ static inline dma_result odma_read_consume(struct dma_ctx *ctx, uint64_t addr, v
 {
     unsigned char *r = (unsigned char *)rec;
     struct dma_region *hot;
+    unsigned s, b;
+    bool dev;
     dma_result res = odma__record_check(ctx, addr, rec, len, flag_off, flag_len,
-                                        DMA_DIR_READ, &hot);
+                                        DMA_DIR_READ, &hot, &dev);
     if (res != DMA_OK)
         return odma__fail(res, rec, len, DMA_DIR_READ);
-    odma__order_pre(ctx, DMA_DIR_READ, DMA_VARIANT_ORDERED);
+    odma__order_pre(ctx, DMA_DIR_READ, DMA_VARIANT_ORDERED, dev);
     odma__record_piece(ctx, hot, addr + flag_off, r + flag_off, flag_len, DMA_DIR_READ,
                        DMA_VARIANT_CONSUME, 0);
-    odma__fence(DMA_BARRIER_RMB, ctx, DMA_VARIANT_CONSUME);
+    s = odma__thread_done;
+    b = odma__io_if(DMA_BARRIER_RMB, s);
+    odma__fence(b, ctx, DMA_VARIANT_CONSUME);
     odma__record_body(ctx, hot, addr, r, len, flag_off, flag_len, DMA_DIR_READ,
                       DMA_VARIANT_CONSUME);
     /* The rmb ordered the flag (and earlier reads); the body is pending. */
-    odma__mark_after_barrier(DMA_BARRIER_RMB, DMA_DIR_READ);
+    odma__mark_after_barrier(s, b, DMA_DIR_READ);
+    if (dev)
+        odma__thread_done = (uint8_t)(odma__thread_done | ODMA__S_DEV);
     return DMA_OK;
 }
 
 static inline void odma_notify_barrier(struct dma_ctx *ctx)
 {
     enum dma_barrier b;
+    unsigned s;
     if (!ctx)
         return;
     b = ctx->policy->notify;
     odma__trace(DMA_TRACE_NOTIFY, DMA_DIR_READ, b, DMA_VARIANT_ORDERED, 0, ctx, 0, 0);
     if (b != DMA_BARRIER_NONE) {
-        odma__fence(b, ctx, DMA_VARIANT_ORDERED);
-        odma__mark_ordered(odma__covered_by(b));
+        s = odma__thread_done;
+        odma__fence(odma__io_if(b, s), ctx, DMA_VARIANT_ORDERED);
+        odma__thread_done = (uint8_t)odma__state_cover(s, odma__covered_by(b));
     }
 }
 

@@ -38,7 +38,8 @@ typedef enum dma_trace_type {
 
 enum dma_trace_flags {
     DMA_TRACE_CONTINUED = 1u << 0, /* same logical access as the previous event */
-    DMA_TRACE_DEVICE = 1u << 1     /* one exact-width device-region access */
+    DMA_TRACE_DEVICE = 1u << 1,    /* one exact-width device-region access */
+    DMA_TRACE_IO = 1u << 2         /* a barrier in its I/O form (odma/barrier.h) */
 };
 
 struct dma_trace_event {
