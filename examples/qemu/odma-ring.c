@@ -22,6 +22,7 @@
 #include "qemu/units.h"
 #include "qapi/error.h"
 #include "hw/pci/pci.h"
+#include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "qom/object.h"
 
@@ -43,6 +44,9 @@ struct OdmaRingState {
     QemuCond work;     /* the engine may have something to do */
     QemuCond idle;     /* busy went false */
     QEMUBH *irq_bh;
+    uint64_t iommu_window;  /* property; 0: no toy IOMMU */
+    uint16_t rid;           /* requester id the toy IOMMU expects */
+    uint32_t last_attrs;    /* atomic: what the toy IOMMU saw last */
 
     /* Under lock. */
     bool stop, busy, running, halted;
@@ -54,6 +58,30 @@ struct OdmaRingState {
     uint32_t done, failed, delay_us;
     uint8_t scratch[ODMA_RING_SCRATCH_SIZE];
 };
+
+/* ---- the toy IOMMU (see odma-ring.h) --------------------------------------- */
+
+/*
+ * Called by odma on the device thread for each span of an access, with
+ * the context's attributes (odma_qemu_bus_init() set them from the
+ * requester id). A real vIOMMU glue would pass odma_qemu_memtxattrs(attrs)
+ * to address_space_get_iotlb_entry() here.
+ */
+static dma_result odma_ring_toy_iommu(void *opaque, uint64_t addr, dma_dir dir,
+                                      dma_attrs attrs, uint64_t *gpa, uint64_t *span)
+{
+    OdmaRingState *s = opaque;
+    MemTxAttrs a = odma_qemu_memtxattrs(attrs);
+
+    (void)dir;
+    qatomic_set(&s->last_attrs, (uint32_t)attrs);
+    if (a.requester_id != s->rid || a.unspecified || addr < s->iommu_window) {
+        return DMA_ERR_FAULT;
+    }
+    *gpa = addr - s->iommu_window;
+    *span = -addr; /* to the top of the bus address space; addr > 0 here */
+    return DMA_OK;
+}
 
 /* ---- the engine (device thread) ---------------------------------------- */
 
@@ -385,6 +413,9 @@ static uint64_t odma_ring_read(void *opaque, hwaddr addr, unsigned size)
     case ODMA_RING_MEMTX:
         v = odma_qemu_memtx(s->error);
         break;
+    case ODMA_RING_ATTRS:
+        v = qatomic_read(&s->last_attrs);
+        break;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "odma-ring: read of unknown register 0x%"
                       HWADDR_PRIx "\n", addr);
@@ -528,6 +559,10 @@ static void odma_ring_realize(PCIDevice *pdev, Error **errp)
 
     /* A sequential engine: PCIe ordering (no relaxed ordering). */
     odma_qemu_bus_init(&s->bus, pdev, DMA_POLICY_PCIE);
+    s->rid = pci_requester_id(pdev);
+    if (s->iommu_window) {
+        odma_ctx_set_translate_attrs(&s->bus.ctx, odma_ring_toy_iommu, s);
+    }
 
     qemu_mutex_init(&s->lock);
     qemu_cond_init(&s->work);
@@ -559,6 +594,11 @@ static void odma_ring_qdev_reset(DeviceState *dev)
     odma_ring_reset_all(ODMA_RING(dev), true);
 }
 
+static Property odma_ring_properties[] = {
+    DEFINE_PROP_UINT64("iommu-window", OdmaRingState, iommu_window, 0),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
 /* The ring state is not migrated: refuse migration rather than lose it. */
 static const VMStateDescription odma_ring_vmstate = {
     .name = TYPE_ODMA_RING,
@@ -580,6 +620,7 @@ static void odma_ring_class_init(ObjectClass *klass, void *data)
     dc->desc = "odma example DMA engine (descriptor ring)";
     dc->reset = odma_ring_qdev_reset;
     dc->vmsd = &odma_ring_vmstate;
+    device_class_set_props(dc, odma_ring_properties);
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }
 

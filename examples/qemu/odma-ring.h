@@ -29,6 +29,13 @@
  * dma_result, IRQ_STATUS.ERROR, HEAD stays at that descriptor. Writing
  * CTRL.RUN 0 then 1 clears the halt and retries it.
  *
+ * Property iommu-window=W (default 0: off) puts a toy IOMMU in front of
+ * the device, for the tests: bus address A >= W reaches guest-physical
+ * A - W, anything below W faults (DMA_ERR_FAULT), and so does an access
+ * whose attributes do not carry this function's requester id. It is an
+ * odma translate hook with attributes, the place a real vIOMMU glue
+ * would call address_space_get_iotlb_entry().
+ *
  * CTRL.RESET (write 1) resets the device: the engine stops, bus
  * mastering is off in the odma context until the driver's next command
  * register write (or, for this device-internal reset, it is taken from
@@ -65,6 +72,7 @@ enum odma_ring_reg {
     ODMA_RING_REGIONS = 0x38,     /* RO  ranges in the odma context's table */
     ODMA_RING_COMMITS = 0x3c,     /* RO  tables the listener has installed */
     ODMA_RING_MEMTX = 0x40,       /* RO  ERROR as QEMU's MemTxResult (2 decode, 4 access) */
+    ODMA_RING_ATTRS = 0x44,       /* RO  low 32 bits of the dma_attrs the toy IOMMU last saw */
 };
 
 #define ODMA_RING_ID_VALUE 0x414d444fu

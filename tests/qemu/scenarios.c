@@ -38,10 +38,13 @@ enum {
     R_UNMAPPED = DMA_ERR_UNMAPPED,
     R_READONLY = DMA_ERR_READONLY,
     R_DISABLED = DMA_ERR_DISABLED,
-    R_INVALID = DMA_ERR_INVALID
+    R_INVALID = DMA_ERR_INVALID,
+    R_FAULT = DMA_ERR_FAULT
 };
 
 static const char *const dev_args[] = { "-device", "odma-ring,addr=04.0", NULL };
+static const char *const iommu_args[] = { "-device", "odma-ring,addr=04.0,iommu-window=0x40000000",
+                                          NULL };
 
 static char *outdir;
 
@@ -537,17 +540,66 @@ static void sc_bad_input(struct qt *qt)
           reg(qt, ODMA_RING_FAILED));
 }
 
+/*
+ * Attributes reach the translate hook: with iommu-window=1 GiB (the toy
+ * IOMMU, odma-ring.h) a FROM_DEVICE to bus address 1 GiB + B lands at
+ * guest B; a FILL to bus address B (below the window) faults and writes
+ * nothing; the hook saw the function's requester id (00:04.0 = 0x0020,
+ * bits 16-31 of dma_attrs) and "unspecified" clear.
+ */
+static void sc_iommu_attrs(struct qt *qt)
+{
+    enum { N = 256 };
+    const uint64_t B = 0x300000, W = 0x40000000;
+    uint8_t s[N], z[N];
+
+    pci_setup(qt, true);
+    pattern(s, N, 7);
+    memset(z, 0, N);
+    qt_memset(qt, B, 0, N);
+    qt_memset(qt, B + N, 0, N);
+    for (int i = 0; i < N; i += 8)
+        qt_writeq(qt, BAR + ODMA_RING_SCRATCH + (uint64_t)i, get_le(s + i, 8));
+    ring_setup(qt, RING, 4);
+    desc(qt, RING, 0, ODMA_RING_OP_FROM_DEVICE, 0, W + B, N);
+    desc(qt, RING, 1, ODMA_RING_OP_FILL, 0x33, B + N, N);
+    set_reg(qt, ODMA_RING_TAIL, 2);
+    /* The ring itself is behind the IOMMU too: RING is below the window,
+     * so the device cannot even read descriptor 0. */
+    check(qt, wait_halted(qt, 10), "a ring below the IOMMU window did not halt the device");
+    check(qt, reg(qt, ODMA_RING_ERROR) == R_FAULT, "ERROR %" PRIu32 ", want %d (FAULT)",
+          reg(qt, ODMA_RING_ERROR), R_FAULT);
+    check(qt, reg(qt, ODMA_RING_ATTRS) == (uint32_t)(DEV << 3) << 16,
+          "the hook saw attrs 0x%08" PRIx32 ", want requester id 0x%04x in bits 16-31",
+          reg(qt, ODMA_RING_ATTRS), DEV << 3);
+    /* Now the ring through the window. */
+    set_reg(qt, ODMA_RING_CTRL, 0);
+    set_reg(qt, ODMA_RING_BASE_LO, (uint32_t)(W + RING));
+    set_reg(qt, ODMA_RING_BASE_HI, 0);
+    set_reg(qt, ODMA_RING_CTRL, ODMA_RING_CTRL_RUN);
+    set_reg(qt, ODMA_RING_TAIL, 2);
+    check(qt, wait_head(qt, 2, 10), "descriptors through the IOMMU window did not complete");
+    check(qt, (desc_status(qt, RING, 0) & 0xff) == R_DONE, "FROM_DEVICE through the window: %u",
+          desc_status(qt, RING, 0) & 0xff);
+    check(qt, (desc_status(qt, RING, 1) & 0xff) == R_FAULT, "FILL below the window: %u, want %d",
+          desc_status(qt, RING, 1) & 0xff, R_FAULT);
+    mem_eq(qt, B, s, N, "FROM_DEVICE through the window");
+    mem_eq(qt, B + N, z, N, "FILL below the window (must write nothing)");
+}
+
 /* ---- driver ------------------------------------------------------------- */
 
 static const struct {
     const char *name;
     void (*fn)(struct qt *);
+    const char *const *args;
 } scenarios[] = {
-    { "dma-both-ways", sc_dma_both_ways },
-    { "bus-master-off", sc_bus_master_off },
-    { "remap-while-running", sc_remap_while_running },
-    { "reset-quiesce", sc_reset_quiesce },
-    { "bad-input", sc_bad_input },
+    { "dma-both-ways", sc_dma_both_ways, dev_args },
+    { "bus-master-off", sc_bus_master_off, dev_args },
+    { "remap-while-running", sc_remap_while_running, dev_args },
+    { "reset-quiesce", sc_reset_quiesce, dev_args },
+    { "bad-input", sc_bad_input, dev_args },
+    { "iommu-attrs", sc_iommu_attrs, iommu_args },
 };
 
 int main(int argc, char **argv)
@@ -577,7 +629,7 @@ int main(int argc, char **argv)
             int rc;
 
             snprintf(tag, sizeof(tag), "%s-%s", name, scenarios[i].name);
-            if (qt_start(&qt, qemu, outdir, tag, dev_args) == 0)
+            if (qt_start(&qt, qemu, outdir, tag, scenarios[i].args) == 0)
                 scenarios[i].fn(&qt);
             rc = qt_stop(&qt);
             if (!qt.failed && rc != 0)
