@@ -11,7 +11,12 @@
 #   ODMA_QEMU_CACHE   where the QEMU source and builds live, outside the
 #                     clone (default $HOME/.cache/odma-qemu); delete it to
 #                     start from scratch
-#   QEMU_COMPILERS    "gcc clang" (default: gcc, and clang if installed)
+#   QEMU_COMPILERS    compilers that build a whole QEMU and run the scenarios
+#                     (default: gcc)
+#   QEMU_CLANG_OBJECTS  1 (default, when clang is installed and not in
+#                     QEMU_COMPILERS): also configure QEMU for clang and
+#                     compile only our two files there, with QEMU's flags and
+#                     -Werror (a whole clang build doubles the time)
 #   JOBS              ninja jobs (default 2; the build runs under nice)
 #   QEMU_MUTANTS      0 to skip step 6 (default 1)
 #   SANITIZE          e.g. address,undefined: build our qtest client with it
@@ -27,7 +32,8 @@
 #                appended to hw/misc/meson.build and a Kconfig symbol to
 #                hw/misc/Kconfig, and a devices file
 #                configs/devices/x86_64-softmmu/odma.mak (i440FX + us);
-#  3. configure: a minimal x86_64-softmmu per compiler: no default devices
+#  3. configure: a minimal x86_64-softmmu per compiler (for clang, by
+#                default, only our two files are compiled, see above): no default devices
 #                or features, no TCG (the qtest accelerator needs none; KVM
 #                is compiled in as the one real accelerator QEMU insists
 #                on), no docs, tools, guest agent or UIs; QEMU's own
@@ -46,10 +52,10 @@ top=$(cd "$here/../.." && pwd)
 out=${1:-$top/build/qemu}
 cache=${ODMA_QEMU_CACHE:-$HOME/.cache/odma-qemu}
 jobs=${JOBS:-2}
-if [ -z "${QEMU_COMPILERS:-}" ]; then
-    QEMU_COMPILERS=gcc
-    command -v clang >/dev/null 2>&1 && QEMU_COMPILERS="gcc clang"
-fi
+QEMU_COMPILERS=${QEMU_COMPILERS:-gcc}
+clang_objects=${QEMU_CLANG_OBJECTS:-1}
+command -v clang >/dev/null 2>&1 || clang_objects=0
+case " $QEMU_COMPILERS " in *" clang "*) clang_objects=0 ;; esac
 mkdir -p "$cache" "$out"
 cache=$(cd "$cache" && pwd)
 t0=$SECONDS
@@ -116,9 +122,9 @@ confopts=(--target-list=x86_64-softmmu --without-default-features
           --without-default-devices --with-devices-x86_64=odma
           --disable-tcg --enable-kvm --disable-docs --disable-tools
           --disable-guest-agent --disable-debug-info --enable-werror)
-qemus=()
-for cc in $QEMU_COMPILERS; do
-    b=$cache/build-$version-$cc
+# configure_for CC: the build directory for CC, configured (once).
+configure_for() {
+    local cc=$1 b=$cache/build-$version-$1 key
     key="${confopts[*]} --cc=$cc"
     if [ ! -f "$b/build.ninja" ] || [ "$(cat "$b/.odma-config" 2>/dev/null)" != "$key" ]; then
         rm -rf "$b"
@@ -128,12 +134,30 @@ for cc in $QEMU_COMPILERS; do
         echo "$key" > "$b/.odma-config"
         say "configured $version with $cc"
     fi
-    nice ninja -C "$b" -j"$jobs" qemu-system-x86_64 >"$b/ninja.log" 2>&1 \
+}
+# build_in DIR TARGET...: ninja, with the first errors shown on failure.
+build_in() {
+    local b=$1
+    shift
+    nice ninja -C "$b" -j"$jobs" "$@" >"$b/ninja.log" 2>&1 \
         || { grep -B2 -A12 -m3 'error' "$b/ninja.log" || tail -n 40 "$b/ninja.log"; \
-             fail "building QEMU with $cc failed (log: $b/ninja.log)"; }
+             fail "building $* in $b failed (log: $b/ninja.log)"; }
+}
+qemus=()
+for cc in $QEMU_COMPILERS; do
+    configure_for "$cc"
+    b=$cache/build-$version-$cc
+    build_in "$b" qemu-system-x86_64
     say "built $b/qemu-system-x86_64"
     qemus+=("$cc=$b/qemu-system-x86_64")
 done
+if [ "$clang_objects" = 1 ]; then
+    configure_for clang
+    b=$cache/build-$version-clang
+    rm -f "$b"/libcommon.fa.p/hw_misc_odma_*.o
+    build_in "$b" libcommon.fa.p/hw_misc_odma_odma-ring.c.o libcommon.fa.p/hw_misc_odma_odma-qemu.c.o
+    say "compiled our files with clang under QEMU's flags"
+fi
 
 # ---- 5. run --------------------------------------------------------------
 # (-O1 under sanitizers: gcc 12 reports false -Warray-bounds with UBSan at -O2.)
@@ -151,6 +175,10 @@ set -e
 read -r passed failed < <(sed -n 's/^qemu-check: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
                           "$out/scenarios.out") || true
 [ -n "${passed:-}" ] || { passed=0; failed=1; echo "qemu-check: the scenarios did not finish"; }
+if [ "$clang_objects" = 1 ]; then
+    echo "PASS clang  odma-ring.c and odma-qemu.c compile with QEMU's flags, -Werror"
+    passed=$((passed + 1))
+fi
 
 # ---- 6. mutants ------------------------------------------------------------
 # NAME|FILE|SED: what is broken, where, how.
