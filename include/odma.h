@@ -18,9 +18,11 @@
  *     dma_notify_barrier(&ctx);                             // then raise the IRQ
  *
  * Configuration, as macros defined before the first include:
+ *   ODMA_NO_SHORT_NAMES only the odma_X names of functions (odma/names.h)
+ *   ODMA_IO_MB(), ODMA_IO_WMB(), ODMA_IO_RMB()  I/O barriers (odma/barrier.h)
  *   ODMA_TRACE          call the user's odma_trace() for every barrier and
  *                       access (odma/trace.h); zero cost when undefined
- *   ODMA_MAX_REGIONS    regions per context (default 16)
+ *   ODMA_MAX_REGIONS    regions per context (default 64)
  *   ODMA_NO_SMP_NAMES   do not provide smp_mb()/smp_wmb()/smp_rmb()
  *   ODMA_TLS_MODEL      tls_model of the per-thread state (odma/platform.h)
  *   ODMA_MAX_MAPS       outstanding maps per context (default 64)

@@ -9,6 +9,12 @@
  *   0x2000 .. 0x20ff   device BAR, not prefetchable (adjacent to the RAM)
  *   0x3000 .. 0x30ff   device BAR, prefetchable
  */
+/* The tree's own I/O barriers (here: counted, then a full fence). */
+#include <stdatomic.h>
+static unsigned io_calls[4]; /* by enum dma_barrier */
+#define ODMA_IO_MB() (io_calls[3]++, atomic_thread_fence(memory_order_seq_cst))
+#define ODMA_IO_WMB() (io_calls[2]++, atomic_thread_fence(memory_order_seq_cst))
+#define ODMA_IO_RMB() (io_calls[1]++, atomic_thread_fence(memory_order_seq_cst))
 #define ODMA_TESTING_IMPLEMENTATION
 #include "fixture.h"
 
@@ -154,6 +160,68 @@ static void test_publish_into_device(void **state)
     assert_int_equal(dma_write_publish(&d->ctx, 0x3080, rec, 16, 8, 8), DMA_OK);
 }
 
+/* Barrier event i: its kind and whether it is the I/O form. */
+static void expect_barrier(size_t i, enum dma_barrier b, bool io)
+{
+    size_t n;
+    const struct dma_trace_event *ev = dma_trace_events(&n);
+    assert_true(i < n);
+    assert_int_equal(ev[i].type, DMA_TRACE_BARRIER);
+    assert_int_equal(ev[i].barrier, b);
+    assert_int_equal(!!(ev[i].flags & DMA_TRACE_IO), io);
+}
+
+/*
+ * Between a device access and any other access the barrier is the tree's
+ * I/O barrier (CPU fences do not order device memory on Arm or POWER);
+ * between RAM accesses it never is.
+ */
+static void test_io_barriers_around_device(void **state)
+{
+    struct dev_fixture *d = (struct dev_fixture *)*state;
+    uint32_t v;
+    dma_ctx_init(&d->ctx, DMA_POLICY_STRICT);
+    assert_int_equal(dma_ctx_add_region(&d->ctx, 0x1000, 0x1000, d->ram, 0), DMA_OK);
+    assert_int_equal(dma_ctx_add_region(&d->ctx, 0x2000, 0x100, d->bar, DMA_REGION_DEVICE),
+                     DMA_OK);
+    odma_mb();
+    memset(io_calls, 0, sizeof io_calls);
+    /* RAM only: CPU barriers. */
+    dma_trace_reset();
+    assert_int_equal(dma_st_le32(&d->ctx, 0x1000, 1), DMA_OK);
+    assert_int_equal(dma_st_le32(&d->ctx, 0x1004, 2), DMA_OK);
+    assert_int_equal(dma_ld_le32(&d->ctx, 0x1008, &v), DMA_OK);
+    assert_trace("W@0x1000+4 wmb W@0x1004+4 mb R@0x1008+4");
+    expect_barrier(1, DMA_BARRIER_WMB, false);
+    expect_barrier(3, DMA_BARRIER_MB, false);
+    assert_int_equal(io_calls[1] + io_calls[2] + io_calls[3], 0);
+    /* RAM write, then device write: W->W in the I/O form. */
+    odma_mb();
+    dma_trace_reset();
+    assert_int_equal(dma_st_le32(&d->ctx, 0x1000, 1), DMA_OK);
+    assert_int_equal(dma_st_le32(&d->ctx, 0x2000, 2), DMA_OK);
+    assert_trace("W@0x1000+4 wmb W@0x2000+4");
+    expect_barrier(1, DMA_BARRIER_WMB, true);
+    assert_int_equal(io_calls[2], 1);
+    /* Device write, then RAM read and RAM write: the first barrier after
+     * the device access is I/O (mb), after that nothing device is pending. */
+    dma_trace_reset();
+    assert_int_equal(dma_ld_le32(&d->ctx, 0x1008, &v), DMA_OK);
+    assert_int_equal(dma_st_le32(&d->ctx, 0x100c, 3), DMA_OK);
+    assert_trace("mb R@0x1008+4 rmb W@0x100c+4");
+    expect_barrier(0, DMA_BARRIER_MB, true);
+    expect_barrier(2, DMA_BARRIER_RMB, false);
+    assert_int_equal(io_calls[3], 1);
+    /* An explicit odma_mb() after a device access is the I/O form too. */
+    odma_mb();
+    assert_int_equal(dma_st_le32_relaxed(&d->ctx, 0x2004, 4), DMA_OK);
+    dma_trace_reset();
+    odma_mb();
+    expect_barrier(0, DMA_BARRIER_MB, true);
+    assert_int_equal(io_calls[3], 2);
+    assert_int_equal(d->bar[4], 4);
+}
+
 static void test_device_not_mappable(void **state)
 {
     struct dev_fixture *d = (struct dev_fixture *)*state;
@@ -176,6 +244,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_widths_and_order), T(test_ldst_exact_width), T(test_prefetchable_is_one_copy),
         T(test_ram_then_device),  T(test_publish_into_device), T(test_device_not_mappable),
+        T(test_io_barriers_around_device),
     };
 #undef T
     return cmocka_run_group_tests_name("device", tests, NULL, NULL);

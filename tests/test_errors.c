@@ -238,7 +238,7 @@ static void test_region_registration(void **state)
         assert_int_equal(dma_ctx_add_region(&c, 0x100000 + i * 0x100, 8, mem + 0x40, 0),
                          DMA_OK);
     assert_int_equal(dma_ctx_add_region(&c, 0x900000, 8, mem + 0x40, 0), DMA_ERR_INVALID);
-    assert_int_equal(c.nregions, ODMA_MAX_REGIONS);
+    assert_int_equal(dma_ctx_region_count(&c), ODMA_MAX_REGIONS);
 }
 
 static void test_result_strings(void **state)

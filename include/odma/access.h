@@ -186,7 +186,7 @@ static inline bool odma__wraps(uint64_t addr, uint64_t len)
  * device region: the access's barriers are then the I/O form.
  */
 ODMA__SLOW dma_result odma__check_range(struct dma_ctx *ctx, uint64_t addr, uint64_t len,
-                                        dma_dir dir, bool single, bool *dev)
+                                        dma_dir dir, dma_attrs attrs, bool single, bool *dev)
 {
     uint64_t total = len;
     bool straddles = false; /* reported after every byte's own error */
@@ -194,7 +194,7 @@ ODMA__SLOW dma_result odma__check_range(struct dma_ctx *ctx, uint64_t addr, uint
         return DMA_ERR_OVERFLOW;
     while (len) {
         struct odma__seg seg;
-        dma_result res = odma__segment(ctx, addr, len, dir, &seg);
+        dma_result res = odma__segment(ctx, addr, len, dir, attrs, &seg);
         if (res != DMA_OK)
             return res;
         if (dev && (seg.region->flags & DMA_REGION_DEVICE))
@@ -216,13 +216,14 @@ ODMA__SLOW dma_result odma__check_range(struct dma_ctx *ctx, uint64_t addr, uint
  * DMA_TRACE_CONTINUED. Written RAM pages are marked dirty as they land.
  */
 ODMA__SLOW void odma__move_range(struct dma_ctx *ctx, uint64_t addr, void *buf, uint64_t len,
-                                 dma_dir dir, int set_byte, dma_variant v, unsigned tflags)
+                                 dma_dir dir, dma_attrs attrs, int set_byte, dma_variant v,
+                                 unsigned tflags)
 {
     unsigned char *b = (unsigned char *)buf;
     uint64_t run_addr = addr, run_len = 0;
     while (len) {
         struct odma__seg seg;
-        if (odma__segment(ctx, addr, len, dir, &seg) != DMA_OK)
+        if (odma__segment(ctx, addr, len, dir, attrs, &seg) != DMA_OK)
             break; /* the hook changed its answer since the check */
         if (seg.region->flags & DMA_REGION_DEVICE) {
             if (run_len)
@@ -266,20 +267,28 @@ static inline bool odma__disabled(const struct dma_ctx *ctx)
     return !(ODMA__LOAD(&ctx->gate, ODMA__MO_RELAXED) & ODMA__GATE_MASTER);
 }
 
-ODMA__SLOW dma_result odma__access_slow(struct dma_ctx *ctx, uint64_t addr, void *buf,
-                                        size_t len, dma_dir dir, dma_variant v,
-                                        int set_byte)
+ODMA__SLOW dma_result odma__access_slow_attrs(struct dma_ctx *ctx, uint64_t addr, void *buf,
+                                              size_t len, dma_dir dir, dma_variant v,
+                                              int set_byte, dma_attrs attrs)
 {
     bool single = v == DMA_VARIANT_ACQUIRE || v == DMA_VARIANT_RELEASE, dev = false;
     dma_result res = odma__disabled(ctx) ? DMA_ERR_DISABLED
                      : len == 0          ? DMA_OK
-                                         : odma__check_range(ctx, addr, len, dir, single, &dev);
+                                         : odma__check_range(ctx, addr, len, dir, attrs,
+                                                             single, &dev);
     if (res != DMA_OK || len == 0)
         return odma__fail(res, buf, len, dir);
     odma__order_pre(ctx, dir, v, dev);
-    odma__move_range(ctx, addr, buf, len, dir, set_byte, v, 0);
+    odma__move_range(ctx, addr, buf, len, dir, attrs, set_byte, v, 0);
     odma__order_post(ctx, v, dev);
     return DMA_OK;
+}
+
+ODMA__SLOW dma_result odma__access_slow(struct dma_ctx *ctx, uint64_t addr, void *buf,
+                                        size_t len, dma_dir dir, dma_variant v,
+                                        int set_byte)
+{
+    return odma__access_slow_attrs(ctx, addr, buf, len, dir, v, set_byte, ctx->attrs);
 }
 
 /*
@@ -369,6 +378,20 @@ ODMA__ACCESSOR dma_result odma_rw_relaxed(struct dma_ctx *ctx, uint64_t addr, vo
     if (dir == DMA_DIR_WRITE)
         return odma_write_relaxed(ctx, addr, buf, len);
     return DMA_ERR_INVALID;
+}
+
+/* One ordered access with attributes other than the context's (they
+ * reach a translate hook; without one this is dma_rw()). */
+static inline dma_result odma_rw_attrs(struct dma_ctx *ctx, uint64_t addr, void *buf,
+                                       size_t len, dma_dir dir, dma_attrs attrs)
+{
+    if (!ctx || (dir != DMA_DIR_READ && dir != DMA_DIR_WRITE))
+        return odma__fail(DMA_ERR_INVALID, buf, len, dir);
+    if (!buf && len)
+        return DMA_ERR_INVALID;
+    if (!ctx->translate_attrs)
+        return odma__access(ctx, addr, buf, len, dir, DMA_VARIANT_ORDERED, -1);
+    return odma__access_slow_attrs(ctx, addr, buf, len, dir, DMA_VARIANT_ORDERED, -1, attrs);
 }
 
 /* Fill with (unsigned char)byte. A write for ordering purposes. */

@@ -146,9 +146,13 @@ static inline __attribute__((always_inline)) void
 odma__mark_dirty(struct dma_region *r, uint64_t gpa, uint64_t len)
 {
     ODMA__COMPILER_BARRIER();
+#if ODMA__HAVE_FREE_COMPILER_BARRIER
+    if (ODMA__UNLIKELY(ODMA__LOAD(&r->dirty, ODMA__MO_RELAXED) != NULL) && len)
+#else
     if (ODMA__UNLIKELY(ODMA__LOAD((volatile ODMA__ATOMIC(struct dma_dirty_log *) *)&r->dirty,
                                   ODMA__MO_RELAXED) != NULL) &&
         len)
+#endif
         odma__mark_dirty_slow(r, gpa, len);
 }
 

@@ -22,6 +22,18 @@ ODMA__TWIN void dma_ctx_init(struct dma_ctx *c, const struct dma_policy *p) { od
 ODMA__TWIN dma_result dma_ctx_add_region(struct dma_ctx *c, uint64_t gpa, uint64_t size,
                                         void *host, unsigned flags)
 { return odma_ctx_add_region(c, gpa, size, host, flags); }
+ODMA__TWIN dma_result dma_ctx_del_region(struct dma_ctx *c, uint64_t gpa, uint64_t size)
+{ return odma_ctx_del_region(c, gpa, size); }
+ODMA__TWIN dma_result dma_ctx_set_regions(struct dma_ctx *c, const struct dma_region_desc *d,
+                                         unsigned n)
+{ return odma_ctx_set_regions(c, d, n); }
+ODMA__TWIN unsigned dma_ctx_reclaim(struct dma_ctx *c) { return odma_ctx_reclaim(c); }
+ODMA__TWIN void dma_ctx_destroy(struct dma_ctx *c) { odma_ctx_destroy(c); }
+ODMA__TWIN unsigned dma_ctx_region_count(const struct dma_ctx *c) { return odma_ctx_region_count(c); }
+ODMA__TWIN void dma_ctx_set_translate_attrs(struct dma_ctx *c, dma_translate_attrs_fn fn,
+                                           void *opaque)
+{ odma_ctx_set_translate_attrs(c, fn, opaque); }
+ODMA__TWIN void dma_ctx_set_attrs(struct dma_ctx *c, dma_attrs attrs) { odma_ctx_set_attrs(c, attrs); }
 ODMA__TWIN const struct dma_policy *dma_ctx_policy(const struct dma_ctx *c) { return odma_ctx_policy(c); }
 ODMA__TWIN void dma_ctx_set_translate(struct dma_ctx *c, dma_translate_fn fn, void *opaque)
 { odma_ctx_set_translate(c, fn, opaque); }
@@ -44,6 +56,9 @@ ODMA__TWIN dma_result dma_rw(struct dma_ctx *c, uint64_t a, void *b, size_t n, d
 { return odma_rw(c, a, b, n, d); }
 ODMA__TWIN dma_result dma_rw_relaxed(struct dma_ctx *c, uint64_t a, void *b, size_t n, dma_dir d)
 { return odma_rw_relaxed(c, a, b, n, d); }
+ODMA__TWIN dma_result dma_rw_attrs(struct dma_ctx *c, uint64_t a, void *b, size_t n, dma_dir d,
+                                  dma_attrs attrs)
+{ return odma_rw_attrs(c, a, b, n, d, attrs); }
 ODMA__TWIN dma_result dma_set(struct dma_ctx *c, uint64_t a, int byte, size_t n)
 { return odma_set(c, a, byte, n); }
 ODMA__TWIN dma_result dma_set_relaxed(struct dma_ctx *c, uint64_t a, int byte, size_t n)

@@ -9,7 +9,7 @@
  * below, so the C and C++ builds share one implementation.
  *
  * Configuration (define before including any odma header):
- *   ODMA_MAX_REGIONS   regions per context (default 16).
+ *   ODMA_MAX_REGIONS   regions per context (default 64).
  *   ODMA_TLS_MODEL     tls_model attribute for the per-thread ordering state
  *                      (default: "initial-exec" in shared objects, the
  *                      compiler's choice elsewhere).
@@ -30,7 +30,7 @@
 #endif
 
 #ifndef ODMA_MAX_REGIONS
-#define ODMA_MAX_REGIONS 16
+#define ODMA_MAX_REGIONS 64
 #endif
 
 #ifdef __cplusplus

@@ -65,9 +65,9 @@ odma__record_check(struct dma_ctx *ctx, uint64_t addr, const void *rec, size_t l
         return DMA_OK;
     if (odma__disabled(ctx))
         return DMA_ERR_DISABLED;
-    res = odma__check_range(ctx, addr, len, dir, false, dev);
+    res = odma__check_range(ctx, addr, len, dir, ctx->attrs, false, dev);
     if (res == DMA_OK)
-        res = odma__check_range(ctx, addr + flag_off, flag_len, dir, true, NULL);
+        res = odma__check_range(ctx, addr + flag_off, flag_len, dir, ctx->attrs, true, NULL);
     return res;
 }
 
@@ -81,7 +81,7 @@ odma__record_piece(struct dma_ctx *ctx, struct dma_region *hot, uint64_t addr,
                    unsigned char *buf, size_t len, dma_dir dir, dma_variant v, unsigned tflags)
 {
     if (!hot) {
-        odma__move_range(ctx, addr, buf, len, dir, -1, v, tflags);
+        odma__move_range(ctx, addr, buf, len, dir, ctx->attrs, -1, v, tflags);
         return;
     }
     odma__ram_move(hot->host + (addr - hot->gpa), buf, len, dir, addr, -1);
