@@ -71,10 +71,22 @@ MemTxAttrs odma_qemu_memtxattrs(dma_attrs v)
 
 /* ---- the listener ----------------------------------------------------- */
 
-/* References to the MemoryRegions of a replaced table, dropped after an
- * RCU grace period. */
+/*
+ * What a replaced table leaves behind, released after an RCU grace period
+ * that starts once the new table is installed: the references to its
+ * MemoryRegions, and odma's retired copy of it (odma_ctx_reclaim()).
+ *
+ * odma_ctx_reclaim() frees every table retired so far, and a table
+ * retired by a later commit may still be in use by a reader whose grace
+ * period has not ended. So only the callback of the latest commit
+ * reclaims (gen == bus->commits; callbacks and commits both run under the
+ * BQL); an older one leaves it to that one. The callback holds a
+ * reference to the device, so a pending one never outlives it.
+ */
 typedef struct OdmaQemuRefs {
     struct rcu_head rcu;
+    OdmaQemuBus *bus;
+    unsigned gen;
     MemoryRegion **mr;
     unsigned n;
 } OdmaQemuRefs;
@@ -86,21 +98,27 @@ static void odma_qemu_refs_free(OdmaQemuRefs *refs)
     for (i = 0; i < refs->n; i++) {
         memory_region_unref(refs->mr[i]);
     }
+    if (refs->bus && refs->gen == refs->bus->commits) {
+        odma_ctx_reclaim(&refs->bus->ctx);
+    }
+    if (refs->bus) {
+        object_unref(OBJECT(refs->bus->pdev));
+    }
     g_free(refs->mr);
     g_free(refs);
 }
 
-static void odma_qemu_drop_later(MemoryRegion **mr, unsigned n)
+static void odma_qemu_drop_later(OdmaQemuBus *bus, MemoryRegion **mr, unsigned n)
 {
-    OdmaQemuRefs *refs;
+    OdmaQemuRefs *refs = g_new0(OdmaQemuRefs, 1);
 
-    if (n == 0) {
-        g_free(mr);
-        return;
-    }
-    refs = g_new0(OdmaQemuRefs, 1);
+    refs->bus = bus;
+    refs->gen = bus ? bus->commits : 0;
     refs->mr = mr;
     refs->n = n;
+    if (bus) {
+        object_ref(OBJECT(bus->pdev));
+    }
     call_rcu(refs, odma_qemu_refs_free, rcu);
 }
 
@@ -194,13 +212,13 @@ static void odma_qemu_commit(MemoryListener *l)
         error_report("odma: %s: new bus-master table refused: %s",
                      bus->pdev->name, odma_result_str(r));
         bus->last_error = r;
-        odma_qemu_drop_later(bus->next_mr, bus->nrefs);
+        odma_qemu_drop_later(NULL, bus->next_mr, bus->nrefs);
     } else {
-        odma_qemu_drop_later(bus->cur_mr, bus->ncur);
+        bus->commits++;
+        odma_qemu_drop_later(bus, bus->cur_mr, bus->ncur);
         bus->cur_mr = bus->next_mr;
         bus->ncur = bus->nrefs;
-        bus->nregions = bus->nnext;
-        bus->commits++;
+        bus->nregions = odma_ctx_region_count(&bus->ctx);
     }
     bus->next_mr = NULL;
     bus->nrefs = bus->refcap = 0;
@@ -244,8 +262,9 @@ void odma_qemu_bus_cleanup(OdmaQemuBus *bus)
         bus->listening = false;
     }
     odma_ctx_set_bus_master(&bus->ctx, false);
-    odma_ctx_set_regions(&bus->ctx, NULL, 0);
-    odma_qemu_drop_later(bus->cur_mr, bus->ncur);
+    /* The device's threads have stopped: nothing reads the tables now. */
+    odma_ctx_destroy(&bus->ctx);
+    odma_qemu_drop_later(NULL, bus->cur_mr, bus->ncur);
     bus->cur_mr = NULL;
     bus->ncur = 0;
     g_free(bus->next);
