@@ -172,7 +172,7 @@ head -c 65536 /dev/zero > "$out/zero-bios.bin"
 set +e
 "$out/scenarios" "$out" "${qemus[@]}" | tee "$out/scenarios.out"
 set -e
-read -r passed failed < <(sed -n 's/^qemu-check: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
+read -r passed failed < <(sed -n 's/^scenarios: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
                           "$out/scenarios.out") || true
 [ -n "${passed:-}" ] || { passed=0; failed=1; echo "qemu-check: the scenarios did not finish"; }
 if [ "$clang_objects" = 1 ]; then

@@ -6,7 +6,7 @@
  *
  * Runs every scenario against every QEMU binary (one fresh QEMU process
  * per scenario), prints a PASS/FAIL line for each, and as its last line
- * "qemu-check: N passed, N failed"; exits 1 on any failure.
+ * "scenarios: N passed, N failed"; exits 1 on any failure.
  *
  * The test plays the guest driver: it programs BAR0 and the command
  * register through ports 0xcf8/0xcfc, builds descriptor rings in guest
@@ -643,6 +643,6 @@ int main(int argc, char **argv)
             }
         }
     }
-    printf("qemu-check: %u passed, %u failed\n", passed, failed);
+    printf("scenarios: %u passed, %u failed\n", passed, failed);
     return failed ? 1 : 0;
 }
