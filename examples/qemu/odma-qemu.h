@@ -10,9 +10,10 @@
  *     installs them with one dma_ctx_set_regions() call, so a device
  *     thread running meanwhile sees the old or the new table, never a mix;
  *   - every MemoryRegion in the installed table holds a reference, dropped
- *     by an RCU callback queued after the table was replaced: a device
- *     thread that reads guest memory inside rcu_read_lock() never touches
- *     RAM that has been freed (QEMU frees RAMBlocks after a grace period);
+ *     by an RCU callback queued after the table was replaced, which also
+ *     frees odma's retired table (odma_ctx_reclaim()): a device thread
+ *     that accesses guest memory inside rcu_read_lock() never touches RAM
+ *     or a table that has been freed;
  *   - odma_qemu_bus_config_write() wraps pci_default_write_config() so
  *     the command register's Bus Master Enable bit drives
  *     dma_ctx_set_bus_master() (off before QEMU disables the bus-master
@@ -59,7 +60,7 @@ typedef struct OdmaQemuBus {
     unsigned ncur;
     /* Statistics the device may expose. */
     unsigned commits;            /* tables installed */
-    unsigned nregions;           /* entries in the installed table */
+    unsigned nregions;           /* ranges in the installed table */
     dma_result last_error;       /* of the last failed install, else DMA_OK */
 } OdmaQemuBus;
 
