@@ -197,6 +197,8 @@ if [ "${QEMU_MUTANTS:-1}" != 0 ]; then
     for m in "${mutants[@]}"; do
         name=${m%%|*} rest=${m#*|}
         file=${rest%%|*} expr=${rest#*|}
+        # One mutant at a time: every other file as committed.
+        for f in "$top"/examples/qemu/*.c; do put "$f" "$dev/$(basename "$f")"; done
         sed "$expr" "$top/examples/qemu/$file" > "$dev/$file"
         if cmp -s "$top/examples/qemu/$file" "$dev/$file"; then
             echo "FAIL mutant $name: the sed changed nothing (the code moved?)"
