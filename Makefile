@@ -44,6 +44,7 @@ EXAMPLES := desc_ring nvme_cq e1000_rx xen_ioreq kvm_device
 
 .PHONY: all test demo install uninstall clean readme-example litmus cross-test codegen bench
 .PHONY: fuzz fuzz-replay fuzz-cov compat compat-matrix compat-cxx compat-dropin packaging-check
+.PHONY: herd
 
 all: $(foreach cc,$(COMPILERS),$(addprefix $(BUILD)/$(cc)/,$(TEST_NAMES))) \
      $(addprefix $(BUILD)/examples/,$(EXAMPLES))
@@ -108,6 +109,14 @@ include tests/litmus/rules.mk tests/cross/rules.mk tests/codegen/rules.mk
 include tests/bench/rules.mk
 # Issue 8: fuzzing, compile matrix / C++ / drop-in, packaging.
 include tests/fuzz/rules.mk tests/compat/rules.mk tests/packaging/rules.mk
+# Issue 15: herd7 judges litmus tests built from the emitted instructions.
+include tests/herd/rules.mk
+# Issue 11: ThreadSanitizer check.
+.PHONY: tsan tsan-identical
+include tests/tsan/rules.mk
+# Issue 13: the vhost-user backend against real drivers, and its benchmark.
+.PHONY: vhost-check bench-vhost
+include tests/vhost/rules.mk
 # Issue 16: odma inside QEMU (make qemu-check).
 .PHONY: qemu-check
 include tests/qemu/rules.mk

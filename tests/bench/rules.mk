@@ -30,3 +30,4 @@ BENCH_BINS := $(BENCH)/micro $(BENCH)/gcc/ring $(BENCH)/clang/ring \
 
 bench: $(BENCH_BINS)
 	tests/bench/run.sh $(BENCH) $(if $(QUICK),--quick)
+	$(MAKE) --no-print-directory bench-vhost $(if $(QUICK),QUICK=1)
