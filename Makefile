@@ -119,3 +119,6 @@ include tests/tsan/rules.mk
 include tests/vhost/rules.mk
 # Issue 14: protocol rules for the trace checker (tests in tests/test_rules*.c).
 include tests/rules/rules.mk
+# Issue 16: odma inside QEMU (make qemu-check).
+.PHONY: qemu-check
+include tests/qemu/rules.mk
