@@ -39,19 +39,11 @@
 
 #include "access.h"
 
-/*
- * Arguments and the whole range, for publish (WRITE) and consume (READ).
- * *hot is the hinted region if it holds the whole record (the common case:
- * then every piece is moved in place, with no segment walk), else NULL.
- */
+/* The arguments of publish/consume (nothing touched yet). */
 static inline __attribute__((always_inline)) dma_result
-odma__record_check(struct dma_ctx *ctx, uint64_t addr, const void *rec, size_t len,
-                   size_t flag_off, size_t flag_len, dma_dir dir, struct dma_region **hot,
-                   bool *dev)
+odma__record_args(struct dma_ctx *ctx, uint64_t addr, const void *rec, size_t len,
+                  size_t flag_off, size_t flag_len)
 {
-    dma_result res;
-    *hot = NULL;
-    *dev = false;
     if (!ctx || !rec)
         return DMA_ERR_INVALID;
     if (flag_len != 1 && flag_len != 2 && flag_len != 4 && flag_len != 8)
@@ -60,9 +52,15 @@ odma__record_check(struct dma_ctx *ctx, uint64_t addr, const void *rec, size_t l
         return DMA_ERR_INVALID;
     if ((addr + flag_off) & (flag_len - 1))
         return DMA_ERR_ALIGN;
-    *hot = odma__hot_region(ctx, addr, len, dir);
-    if (*hot)
-        return DMA_OK;
+    return DMA_OK;
+}
+
+/* The whole range, off the fast path; *dev as odma__check_range()'s. */
+ODMA__SLOW dma_result odma__record_range(struct dma_ctx *ctx, uint64_t addr, size_t len,
+                                         size_t flag_off, size_t flag_len, dma_dir dir,
+                                         bool *dev)
+{
+    dma_result res;
     if (odma__disabled(ctx))
         return DMA_ERR_DISABLED;
     res = odma__check_range(ctx, addr, len, dir, ctx->attrs, false, dev);
@@ -104,18 +102,16 @@ odma__record_body(struct dma_ctx *ctx, struct dma_region *hot, uint64_t addr,
                            flag_off ? DMA_TRACE_CONTINUED : 0);
 }
 
-static inline dma_result odma_write_publish(struct dma_ctx *ctx, uint64_t addr,
-                                           const void *rec, size_t len, size_t flag_off,
-                                           size_t flag_len)
+/*
+ * The body, wmb, the flag (checked already). dev: the record touches a
+ * device region (then not hot); a constant at each call below, so the
+ * common case (hot, RAM) carries no device test.
+ */
+static inline __attribute__((always_inline)) void
+odma__publish(struct dma_ctx *ctx, struct dma_region *hot, uint64_t addr, unsigned char *r,
+              size_t len, size_t flag_off, size_t flag_len, bool dev)
 {
-    unsigned char *r = (unsigned char *)(uintptr_t)rec;
-    struct dma_region *hot;
     unsigned s, b;
-    bool dev;
-    dma_result res = odma__record_check(ctx, addr, rec, len, flag_off, flag_len,
-                                        DMA_DIR_WRITE, &hot, &dev);
-    if (res != DMA_OK)
-        return res;
     odma__order_pre(ctx, DMA_DIR_WRITE, DMA_VARIANT_ORDERED, dev);
     odma__record_body(ctx, hot, addr, r, len, flag_off, flag_len, DMA_DIR_WRITE,
                       DMA_VARIANT_PUBLISH);
@@ -130,20 +126,14 @@ static inline dma_result odma_write_publish(struct dma_ctx *ctx, uint64_t addr,
     odma__mark_after_barrier(s, b, DMA_DIR_WRITE);
     if (dev)
         odma__thread_done = (uint8_t)(odma__thread_done | ODMA__S_DEV);
-    return DMA_OK;
 }
 
-static inline dma_result odma_read_consume(struct dma_ctx *ctx, uint64_t addr, void *rec,
-                                          size_t len, size_t flag_off, size_t flag_len)
+/* The flag, rmb, the body (checked already); dev as for odma__publish(). */
+static inline __attribute__((always_inline)) void
+odma__consume(struct dma_ctx *ctx, struct dma_region *hot, uint64_t addr, unsigned char *r,
+              size_t len, size_t flag_off, size_t flag_len, bool dev)
 {
-    unsigned char *r = (unsigned char *)rec;
-    struct dma_region *hot;
     unsigned s, b;
-    bool dev;
-    dma_result res = odma__record_check(ctx, addr, rec, len, flag_off, flag_len,
-                                        DMA_DIR_READ, &hot, &dev);
-    if (res != DMA_OK)
-        return odma__fail(res, rec, len, DMA_DIR_READ);
     odma__order_pre(ctx, DMA_DIR_READ, DMA_VARIANT_ORDERED, dev);
     odma__record_piece(ctx, hot, addr + flag_off, r + flag_off, flag_len, DMA_DIR_READ,
                        DMA_VARIANT_CONSUME, 0);
@@ -156,6 +146,65 @@ static inline dma_result odma_read_consume(struct dma_ctx *ctx, uint64_t addr, v
     odma__mark_after_barrier(s, b, DMA_DIR_READ);
     if (dev)
         odma__thread_done = (uint8_t)(odma__thread_done | ODMA__S_DEV);
+}
+
+/* Records not wholly in the hinted region: checked piece by piece. */
+ODMA__SLOW dma_result odma__publish_slow(struct dma_ctx *ctx, uint64_t addr, unsigned char *r,
+                                         size_t len, size_t flag_off, size_t flag_len)
+{
+    bool dev = false;
+    dma_result res = odma__record_range(ctx, addr, len, flag_off, flag_len, DMA_DIR_WRITE, &dev);
+    if (res != DMA_OK)
+        return res;
+    if (dev)
+        odma__publish(ctx, NULL, addr, r, len, flag_off, flag_len, true);
+    else
+        odma__publish(ctx, NULL, addr, r, len, flag_off, flag_len, false);
+    return DMA_OK;
+}
+
+ODMA__SLOW dma_result odma__consume_slow(struct dma_ctx *ctx, uint64_t addr, unsigned char *r,
+                                         size_t len, size_t flag_off, size_t flag_len)
+{
+    bool dev = false;
+    dma_result res = odma__record_range(ctx, addr, len, flag_off, flag_len, DMA_DIR_READ, &dev);
+    if (res != DMA_OK)
+        return odma__fail(res, r, len, DMA_DIR_READ);
+    if (dev)
+        odma__consume(ctx, NULL, addr, r, len, flag_off, flag_len, true);
+    else
+        odma__consume(ctx, NULL, addr, r, len, flag_off, flag_len, false);
+    return DMA_OK;
+}
+
+static inline dma_result odma_write_publish(struct dma_ctx *ctx, uint64_t addr,
+                                            const void *rec, size_t len, size_t flag_off,
+                                            size_t flag_len)
+{
+    unsigned char *r = (unsigned char *)(uintptr_t)rec;
+    struct dma_region *hot;
+    dma_result res = odma__record_args(ctx, addr, rec, len, flag_off, flag_len);
+    if (res != DMA_OK)
+        return res;
+    hot = odma__hot_region(ctx, addr, len, DMA_DIR_WRITE);
+    if (ODMA__UNLIKELY(!hot))
+        return odma__publish_slow(ctx, addr, r, len, flag_off, flag_len);
+    odma__publish(ctx, hot, addr, r, len, flag_off, flag_len, false);
+    return DMA_OK;
+}
+
+static inline dma_result odma_read_consume(struct dma_ctx *ctx, uint64_t addr, void *rec,
+                                           size_t len, size_t flag_off, size_t flag_len)
+{
+    unsigned char *r = (unsigned char *)rec;
+    struct dma_region *hot;
+    dma_result res = odma__record_args(ctx, addr, rec, len, flag_off, flag_len);
+    if (res != DMA_OK)
+        return odma__fail(res, rec, len, DMA_DIR_READ);
+    hot = odma__hot_region(ctx, addr, len, DMA_DIR_READ);
+    if (ODMA__UNLIKELY(!hot))
+        return odma__consume_slow(ctx, addr, r, len, flag_off, flag_len);
+    odma__consume(ctx, hot, addr, r, len, flag_off, flag_len, false);
     return DMA_OK;
 }
 

@@ -369,20 +369,13 @@ def mutate(include, out):
     path = os.path.join(dst, 'odma', 'publish.h')
     with open(path) as f:
         lines = f.read().split('\n')
-    # The fence call inside the publish function (its first line is the
-    # definition, up to the closing brace in column 0).
-    first = next((i for i, l in enumerate(lines)
-                  if re.search(r'\b(odma|dma)_write_publish\(', l) and '{' not in l
-                  and not l.startswith((' ', '\t', '#', '/', '*'))), None)
-    hits = []
-    if first is not None:
-        last = next((i for i in range(first, len(lines)) if lines[i].startswith('}')),
-                    len(lines))
-        hits = [i for i in range(first, last)
-                if re.search(r'\bodma__fence\(', lines[i]) and 'DMA_VARIANT_PUBLISH' in lines[i]]
+    # The one fence call of odma/publish.h that publish issues between the
+    # body and the flag (its variant is DMA_VARIANT_PUBLISH).
+    hits = [i for i, l in enumerate(lines)
+            if re.search(r'\bodma__fence\(', l) and 'DMA_VARIANT_PUBLISH' in l]
     if len(hits) != 1:
         raise TranslateError('mutant: expected one odma__fence(..., DMA_VARIANT_PUBLISH) line in '
-                             'the publish function of odma/publish.h, found %d' % len(hits))
+                             'odma/publish.h, found %d' % len(hits))
     del lines[hits[0]]
     with open(path, 'w') as f:
         f.write('\n'.join(lines))
