@@ -237,6 +237,55 @@ static void test_dirty_log_follows_region(void **state)
     dma_ctx_destroy(&c);
 }
 
+/* ---- a table change between an access's check and its move ---------- */
+
+struct remap_hook {
+    struct dma_ctx *ctx;
+    uint64_t gpa, size;
+    unsigned calls;
+};
+
+/* Identity translation that, on its second call (the move's; the check
+ * made the first), deletes the region: another thread's remap landing
+ * between check and move. */
+static dma_result remap_between(void *opaque, uint64_t addr, dma_dir dir, uint64_t *gpa,
+                                uint64_t *span)
+{
+    struct remap_hook *h = (struct remap_hook *)opaque;
+    (void)dir;
+    if (h->calls++ == 1)
+        assert_int_equal(dma_ctx_del_region(h->ctx, h->gpa, h->size), DMA_OK);
+    *gpa = addr;
+    *span = UINT64_MAX - addr + 1;
+    return DMA_OK;
+}
+
+/* The access checks and moves in one table: it completes in the table it
+ * started in, never "succeeds" having moved nothing (found by the swap
+ * test above: a read returned DMA_OK and 0). */
+static void test_change_between_check_and_move(void **state)
+{
+    static _Alignas(64) uint64_t mem[8] = { 0x1111111111111111ull, 0x2222222222222222ull };
+    struct remap_hook h;
+    struct dma_ctx c;
+    uint64_t v = 0;
+    (void)state;
+    dma_ctx_init(&c, NULL);
+    assert_int_equal(dma_ctx_add_region(&c, 0x8000, sizeof mem, mem, 0), DMA_OK);
+    h.ctx = &c;
+    h.gpa = 0x8000;
+    h.size = sizeof mem;
+    h.calls = 0;
+    dma_ctx_set_translate(&c, remap_between, &h);
+    assert_int_equal(dma_read(&c, 0x8008, &v, 8), DMA_OK);
+    assert_true(h.calls >= 2);
+    assert_int_equal(v, 0x2222222222222222ull); /* from the table it started in */
+    assert_int_equal(dma_read(&c, 0x8008, &v, 8), DMA_ERR_UNMAPPED); /* later: new table */
+    dma_ctx_set_translate(&c, NULL, NULL);
+    assert_int_equal(dma_ctx_reclaim(&c), 0); /* view0 is never freed */
+    dma_ctx_destroy(&c);
+}
+
 /* ---- attributes ---------------------------------------------------- */
 
 struct attrs_seen {
@@ -288,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_tables_swap_under_access),
         cmocka_unit_test(test_many_regions_and_errors),
         cmocka_unit_test(test_dirty_log_follows_region),
+        cmocka_unit_test(test_change_between_check_and_move),
         cmocka_unit_test_setup_teardown(test_attrs_reach_hook, fixture_setup, fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

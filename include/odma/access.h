@@ -185,8 +185,9 @@ static inline bool odma__wraps(uint64_t addr, uint64_t len)
  * (odma/result.h). *dev (if not NULL) is set when a segment lies in a
  * device region: the access's barriers are then the I/O form.
  */
-ODMA__SLOW dma_result odma__check_range(struct dma_ctx *ctx, uint64_t addr, uint64_t len,
-                                        dma_dir dir, dma_attrs attrs, bool single, bool *dev)
+ODMA__SLOW dma_result odma__check_in(struct dma_ctx *ctx, struct odma__view *v, uint64_t addr,
+                                     uint64_t len, dma_dir dir, dma_attrs attrs, bool single,
+                                     bool *dev)
 {
     uint64_t total = len;
     bool straddles = false; /* reported after every byte's own error */
@@ -194,7 +195,7 @@ ODMA__SLOW dma_result odma__check_range(struct dma_ctx *ctx, uint64_t addr, uint
         return DMA_ERR_OVERFLOW;
     while (len) {
         struct odma__seg seg;
-        dma_result res = odma__segment(ctx, addr, len, dir, attrs, &seg);
+        dma_result res = odma__segment(ctx, v, addr, len, dir, attrs, &seg);
         if (res != DMA_OK)
             return res;
         if (dev && (seg.region->flags & DMA_REGION_DEVICE))
@@ -209,22 +210,29 @@ ODMA__SLOW dma_result odma__check_range(struct dma_ctx *ctx, uint64_t addr, uint
     return straddles ? DMA_ERR_ALIGN : DMA_OK;
 }
 
+/* The same in the current table (a check with no move after it). */
+static inline dma_result odma__check_range(struct dma_ctx *ctx, uint64_t addr, uint64_t len,
+                                           dma_dir dir, dma_attrs attrs, bool single, bool *dev)
+{
+    return odma__check_in(ctx, odma__view_now(ctx), addr, len, dir, attrs, single, dev);
+}
+
 /*
- * Move a range that odma__check_range() accepted, segment by segment, and
+ * Move a range that odma__check_in() accepted in table v, segment by segment, and
  * report it: one event per run of RAM segments (contiguous in bus space),
  * one per device access. The first event carries `tflags`, later ones
  * DMA_TRACE_CONTINUED. Written RAM pages are marked dirty as they land.
  */
-ODMA__SLOW void odma__move_range(struct dma_ctx *ctx, uint64_t addr, void *buf, uint64_t len,
-                                 dma_dir dir, dma_attrs attrs, int set_byte, dma_variant v,
-                                 unsigned tflags)
+ODMA__SLOW void odma__move_range(struct dma_ctx *ctx, struct odma__view *view, uint64_t addr,
+                                 void *buf, uint64_t len, dma_dir dir, dma_attrs attrs,
+                                 int set_byte, dma_variant v, unsigned tflags)
 {
     unsigned char *b = (unsigned char *)buf;
     uint64_t run_addr = addr, run_len = 0;
     while (len) {
         struct odma__seg seg;
-        if (odma__segment(ctx, addr, len, dir, attrs, &seg) != DMA_OK)
-            break; /* the hook changed its answer since the check */
+        if (odma__segment(ctx, view, addr, len, dir, attrs, &seg) != DMA_OK)
+            break; /* the translate hook changed its answer since the check */
         if (seg.region->flags & DMA_REGION_DEVICE) {
             if (run_len)
                 odma__trace(DMA_TRACE_ACCESS, dir, DMA_BARRIER_NONE, v, tflags, ctx,
@@ -272,14 +280,15 @@ ODMA__SLOW dma_result odma__access_slow_attrs(struct dma_ctx *ctx, uint64_t addr
                                               int set_byte, dma_attrs attrs)
 {
     bool single = v == DMA_VARIANT_ACQUIRE || v == DMA_VARIANT_RELEASE, dev = false;
+    struct odma__view *view = odma__view_now(ctx);
     dma_result res = odma__disabled(ctx) ? DMA_ERR_DISABLED
                      : len == 0          ? DMA_OK
-                                         : odma__check_range(ctx, addr, len, dir, attrs,
-                                                             single, &dev);
+                                         : odma__check_in(ctx, view, addr, len, dir, attrs,
+                                                          single, &dev);
     if (res != DMA_OK || len == 0)
         return odma__fail(res, buf, len, dir);
     odma__order_pre(ctx, dir, v, dev);
-    odma__move_range(ctx, addr, buf, len, dir, attrs, set_byte, v, 0);
+    odma__move_range(ctx, view, addr, buf, len, dir, attrs, set_byte, v, 0);
     odma__order_post(ctx, v, dev);
     return DMA_OK;
 }

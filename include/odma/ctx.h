@@ -643,16 +643,26 @@ odma__hot_region(struct dma_ctx *ctx, uint64_t addr, uint64_t len, dma_dir dir)
     return NULL;
 }
 
-/*
- * Slow path: the region holding gpa in the current table, or NULL. If the
- * fast path may serve it in direction dir, it becomes that direction's
- * hint.
- */
-ODMA__SLOW struct dma_region *odma__find_region(struct dma_ctx *ctx, uint64_t gpa,
-                                                dma_dir dir)
+/* The current table. A slow path takes it once per access, and checks and
+ * moves every segment in that one table: a change between the check and
+ * the move must not make the move find nothing (or something else). */
+static inline struct odma__view *odma__view_now(struct dma_ctx *ctx)
 {
-    struct odma__view *v = ODMA__LOAD(&ctx->view, ODMA__MO_ACQUIRE);
-    unsigned i, n = ODMA__LOAD(&v->n, ODMA__MO_ACQUIRE);
+    return ODMA__LOAD(&ctx->view, ODMA__MO_ACQUIRE);
+}
+
+/*
+ * Slow path: the region holding gpa in table v (NULL: the current one),
+ * or NULL. If the fast path may serve it in direction dir, it becomes
+ * that direction's hint (only while v is still current).
+ */
+ODMA__SLOW struct dma_region *odma__find_region(struct dma_ctx *ctx, struct odma__view *v,
+                                                uint64_t gpa, dma_dir dir)
+{
+    unsigned i, n;
+    if (!v)
+        v = odma__view_now(ctx);
+    n = ODMA__LOAD(&v->n, ODMA__MO_ACQUIRE);
     for (i = 0; i < n; i++) {
         struct dma_region *r = &v->region[i];
         if (gpa - r->gpa < r->size) {
@@ -675,8 +685,9 @@ struct odma__seg {
  * The segment starting at bus address addr, at most len (> 0) bytes long,
  * for an access of direction dir; or the error for the byte at addr.
  */
-ODMA__SLOW dma_result odma__segment(struct dma_ctx *ctx, uint64_t addr, uint64_t len,
-                                    dma_dir dir, dma_attrs attrs, struct odma__seg *seg)
+ODMA__SLOW dma_result odma__segment(struct dma_ctx *ctx, struct odma__view *v, uint64_t addr,
+                                    uint64_t len, dma_dir dir, dma_attrs attrs,
+                                    struct odma__seg *seg)
 {
     uint64_t gpa = addr, off;
     struct dma_region *r;
@@ -692,7 +703,7 @@ ODMA__SLOW dma_result odma__segment(struct dma_ctx *ctx, uint64_t addr, uint64_t
         if (span < len)
             len = span;
     }
-    r = odma__find_region(ctx, gpa, dir);
+    r = odma__find_region(ctx, v, gpa, dir);
     if (!r)
         return DMA_ERR_UNMAPPED;
     if (dir == DMA_DIR_WRITE && (r->flags & DMA_REGION_READONLY))

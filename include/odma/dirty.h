@@ -70,7 +70,7 @@ static inline dma_result odma_ctx_set_dirty_log(struct dma_ctx *ctx, uint64_t gp
     struct dma_region *r;
     if (!ctx)
         return DMA_ERR_INVALID;
-    r = odma__find_region(ctx, gpa, DMA_DIR_READ);
+    r = odma__find_region(ctx, NULL, gpa, DMA_DIR_READ);
     if (!r || (r->flags & DMA_REGION_DEVICE))
         return DMA_ERR_INVALID;
     if (log) {

@@ -111,7 +111,7 @@ ODMA__SLOW void *odma__map(struct dma_ctx *ctx, uint64_t addr, uint64_t *len, dm
     else if (odma__wraps(addr, *len))
         r = DMA_ERR_OVERFLOW;
     else
-        r = odma__segment(ctx, addr, *len, dir, ctx->attrs, &seg);
+        r = odma__segment(ctx, NULL, addr, *len, dir, ctx->attrs, &seg);
     if (r == DMA_OK && (seg.region->flags & DMA_REGION_DEVICE))
         r = DMA_ERR_INVALID; /* device regions are not mappable */
     if (r == DMA_OK && !odma__map_record(ctx, addr, &seg, dir))

@@ -56,16 +56,16 @@ odma__record_args(struct dma_ctx *ctx, uint64_t addr, const void *rec, size_t le
 }
 
 /* The whole range, off the fast path; *dev as odma__check_range()'s. */
-ODMA__SLOW dma_result odma__record_range(struct dma_ctx *ctx, uint64_t addr, size_t len,
-                                         size_t flag_off, size_t flag_len, dma_dir dir,
-                                         bool *dev)
+ODMA__SLOW dma_result odma__record_range(struct dma_ctx *ctx, struct odma__view *v,
+                                         uint64_t addr, size_t len, size_t flag_off,
+                                         size_t flag_len, dma_dir dir, bool *dev)
 {
     dma_result res;
     if (odma__disabled(ctx))
         return DMA_ERR_DISABLED;
-    res = odma__check_range(ctx, addr, len, dir, ctx->attrs, false, dev);
+    res = odma__check_in(ctx, v, addr, len, dir, ctx->attrs, false, dev);
     if (res == DMA_OK)
-        res = odma__check_range(ctx, addr + flag_off, flag_len, dir, ctx->attrs, true, NULL);
+        res = odma__check_in(ctx, v, addr + flag_off, flag_len, dir, ctx->attrs, true, NULL);
     return res;
 }
 
@@ -75,11 +75,12 @@ ODMA__SLOW dma_result odma__record_range(struct dma_ctx *ctx, uint64_t addr, siz
  * trace event), else through the segment walk.
  */
 static inline __attribute__((always_inline)) void
-odma__record_piece(struct dma_ctx *ctx, struct dma_region *hot, uint64_t addr,
+odma__record_piece(struct dma_ctx *ctx, struct odma__view *view, struct dma_region *hot,
+                   uint64_t addr,
                    unsigned char *buf, size_t len, dma_dir dir, dma_variant v, unsigned tflags)
 {
     if (!hot) {
-        odma__move_range(ctx, addr, buf, len, dir, ctx->attrs, -1, v, tflags);
+        odma__move_range(ctx, view, addr, buf, len, dir, ctx->attrs, -1, v, tflags);
         return;
     }
     odma__ram_move(hot->host + (addr - hot->gpa), buf, len, dir, addr, -1);
@@ -90,15 +91,16 @@ odma__record_piece(struct dma_ctx *ctx, struct dma_region *hot, uint64_t addr,
 
 /* One or both body pieces around the flag; the second is a continuation. */
 static inline __attribute__((always_inline)) void
-odma__record_body(struct dma_ctx *ctx, struct dma_region *hot, uint64_t addr,
+odma__record_body(struct dma_ctx *ctx, struct odma__view *view, struct dma_region *hot,
+                  uint64_t addr,
                   unsigned char *rec, size_t len, size_t flag_off, size_t flag_len,
                   dma_dir dir, dma_variant v)
 {
     size_t tail = flag_off + flag_len;
     if (flag_off)
-        odma__record_piece(ctx, hot, addr, rec, flag_off, dir, v, 0);
+        odma__record_piece(ctx, view, hot, addr, rec, flag_off, dir, v, 0);
     if (len > tail)
-        odma__record_piece(ctx, hot, addr + tail, rec + tail, len - tail, dir, v,
+        odma__record_piece(ctx, view, hot, addr + tail, rec + tail, len - tail, dir, v,
                            flag_off ? DMA_TRACE_CONTINUED : 0);
 }
 
@@ -108,18 +110,19 @@ odma__record_body(struct dma_ctx *ctx, struct dma_region *hot, uint64_t addr,
  * common case (hot, RAM) carries no device test.
  */
 static inline __attribute__((always_inline)) void
-odma__publish(struct dma_ctx *ctx, struct dma_region *hot, uint64_t addr, unsigned char *r,
+odma__publish(struct dma_ctx *ctx, struct odma__view *view, struct dma_region *hot,
+              uint64_t addr, unsigned char *r,
               size_t len, size_t flag_off, size_t flag_len, bool dev)
 {
     unsigned s, b;
     odma__order_pre(ctx, DMA_DIR_WRITE, DMA_VARIANT_ORDERED, dev);
-    odma__record_body(ctx, hot, addr, r, len, flag_off, flag_len, DMA_DIR_WRITE,
+    odma__record_body(ctx, view, hot, addr, r, len, flag_off, flag_len, DMA_DIR_WRITE,
                       DMA_VARIANT_PUBLISH);
     s = odma__thread_done;
     b = odma__io_if(DMA_BARRIER_WMB, s);
     odma__fence(b, ctx, DMA_VARIANT_PUBLISH);
     /* Checked: aligned and in one segment, so one atomic access. */
-    odma__record_piece(ctx, hot, addr + flag_off, r + flag_off, flag_len, DMA_DIR_WRITE,
+    odma__record_piece(ctx, view, hot, addr + flag_off, r + flag_off, flag_len, DMA_DIR_WRITE,
                        DMA_VARIANT_PUBLISH, 0);
     /* The wmb ordered everything before it; the flag is now pending. One
      * state update for both (no store at all in a stream of publishes). */
@@ -130,17 +133,18 @@ odma__publish(struct dma_ctx *ctx, struct dma_region *hot, uint64_t addr, unsign
 
 /* The flag, rmb, the body (checked already); dev as for odma__publish(). */
 static inline __attribute__((always_inline)) void
-odma__consume(struct dma_ctx *ctx, struct dma_region *hot, uint64_t addr, unsigned char *r,
+odma__consume(struct dma_ctx *ctx, struct odma__view *view, struct dma_region *hot,
+              uint64_t addr, unsigned char *r,
               size_t len, size_t flag_off, size_t flag_len, bool dev)
 {
     unsigned s, b;
     odma__order_pre(ctx, DMA_DIR_READ, DMA_VARIANT_ORDERED, dev);
-    odma__record_piece(ctx, hot, addr + flag_off, r + flag_off, flag_len, DMA_DIR_READ,
+    odma__record_piece(ctx, view, hot, addr + flag_off, r + flag_off, flag_len, DMA_DIR_READ,
                        DMA_VARIANT_CONSUME, 0);
     s = odma__thread_done;
     b = odma__io_if(DMA_BARRIER_RMB, s);
     odma__fence(b, ctx, DMA_VARIANT_CONSUME);
-    odma__record_body(ctx, hot, addr, r, len, flag_off, flag_len, DMA_DIR_READ,
+    odma__record_body(ctx, view, hot, addr, r, len, flag_off, flag_len, DMA_DIR_READ,
                       DMA_VARIANT_CONSUME);
     /* The rmb ordered the flag (and earlier reads); the body is pending. */
     odma__mark_after_barrier(s, b, DMA_DIR_READ);
@@ -153,13 +157,15 @@ ODMA__SLOW dma_result odma__publish_slow(struct dma_ctx *ctx, uint64_t addr, uns
                                          size_t len, size_t flag_off, size_t flag_len)
 {
     bool dev = false;
-    dma_result res = odma__record_range(ctx, addr, len, flag_off, flag_len, DMA_DIR_WRITE, &dev);
+    struct odma__view *view = odma__view_now(ctx);
+    dma_result res = odma__record_range(ctx, view, addr, len, flag_off, flag_len, DMA_DIR_WRITE,
+                                        &dev);
     if (res != DMA_OK)
         return res;
     if (dev)
-        odma__publish(ctx, NULL, addr, r, len, flag_off, flag_len, true);
+        odma__publish(ctx, view, NULL, addr, r, len, flag_off, flag_len, true);
     else
-        odma__publish(ctx, NULL, addr, r, len, flag_off, flag_len, false);
+        odma__publish(ctx, view, NULL, addr, r, len, flag_off, flag_len, false);
     return DMA_OK;
 }
 
@@ -167,13 +173,15 @@ ODMA__SLOW dma_result odma__consume_slow(struct dma_ctx *ctx, uint64_t addr, uns
                                          size_t len, size_t flag_off, size_t flag_len)
 {
     bool dev = false;
-    dma_result res = odma__record_range(ctx, addr, len, flag_off, flag_len, DMA_DIR_READ, &dev);
+    struct odma__view *view = odma__view_now(ctx);
+    dma_result res = odma__record_range(ctx, view, addr, len, flag_off, flag_len, DMA_DIR_READ,
+                                        &dev);
     if (res != DMA_OK)
         return odma__fail(res, r, len, DMA_DIR_READ);
     if (dev)
-        odma__consume(ctx, NULL, addr, r, len, flag_off, flag_len, true);
+        odma__consume(ctx, view, NULL, addr, r, len, flag_off, flag_len, true);
     else
-        odma__consume(ctx, NULL, addr, r, len, flag_off, flag_len, false);
+        odma__consume(ctx, view, NULL, addr, r, len, flag_off, flag_len, false);
     return DMA_OK;
 }
 
@@ -189,7 +197,7 @@ static inline dma_result odma_write_publish(struct dma_ctx *ctx, uint64_t addr,
     hot = odma__hot_region(ctx, addr, len, DMA_DIR_WRITE);
     if (ODMA__UNLIKELY(!hot))
         return odma__publish_slow(ctx, addr, r, len, flag_off, flag_len);
-    odma__publish(ctx, hot, addr, r, len, flag_off, flag_len, false);
+    odma__publish(ctx, NULL, hot, addr, r, len, flag_off, flag_len, false);
     return DMA_OK;
 }
 
@@ -204,7 +212,7 @@ static inline dma_result odma_read_consume(struct dma_ctx *ctx, uint64_t addr, v
     hot = odma__hot_region(ctx, addr, len, DMA_DIR_READ);
     if (ODMA__UNLIKELY(!hot))
         return odma__consume_slow(ctx, addr, r, len, flag_off, flag_len);
-    odma__consume(ctx, hot, addr, r, len, flag_off, flag_len, false);
+    odma__consume(ctx, NULL, hot, addr, r, len, flag_off, flag_len, false);
     return DMA_OK;
 }
 
