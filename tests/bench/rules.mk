@@ -30,3 +30,15 @@ BENCH_BINS := $(BENCH)/micro $(BENCH)/gcc/ring $(BENCH)/clang/ring \
 
 bench: $(BENCH_BINS)
 	tests/bench/run.sh $(BENCH) $(if $(QUICK),--quick)
+
+# make bench-icount-check: instructions per access (callgrind, gcc and
+# clang) against tests/bench/icount.expected, failing on a regression of
+# more than ICOUNT_TOL (1) instructions; make bench-icount-update rewrites
+# the expectations. Needs valgrind; about 10 s.
+ICOUNT_BINS := $(BENCH)/gcc/icount $(BENCH)/clang/icount
+
+bench-icount-check: $(ICOUNT_BINS)
+	tests/bench/icount_check.sh $(BENCH) check
+
+bench-icount-update: $(ICOUNT_BINS)
+	tests/bench/icount_check.sh $(BENCH) update
