@@ -20,6 +20,12 @@ $(BENCH)/kernels-%.o: tests/bench/kernels.c $(BENCH_DEPS)
 	@mkdir -p $(@D)
 	$* $(BENCH_FLAGS) $(BENCH_TIMED) -DBENCH_CC=$* -c $< -o $@
 
+# The same two kernel objects as a static library for the Rust peer
+# (tests/bench/vmm.sh).
+$(BENCH)/libodmakernels.a: $(BENCH)/kernels-gcc.o $(BENCH)/kernels-clang.o
+	rm -f $@
+	ar rcs $@ $^
+
 $(BENCH)/micro: tests/bench/micro.c $(BENCH)/kernels-gcc.o $(BENCH)/kernels-clang.o
 	gcc $(BENCH_FLAGS) $^ -o $@ $(LDLIBS_ALL)
 
@@ -31,7 +37,7 @@ $(BENCH)/%/icount: tests/bench/icount.c $(BENCH_DEPS)
 	@mkdir -p $(@D)
 	$* $(BENCH_FLAGS) $< -o $@ $(LDLIBS_ALL)
 
-BENCH_BINS := $(BENCH)/micro $(BENCH)/gcc/ring $(BENCH)/clang/ring \
+BENCH_BINS := $(BENCH)/libodmakernels.a $(BENCH)/micro $(BENCH)/gcc/ring $(BENCH)/clang/ring \
               $(BENCH)/gcc/icount $(BENCH)/clang/icount
 
 bench: $(BENCH_BINS)

@@ -27,6 +27,12 @@ echo "$cpuline"
 echo
 "$dir/micro" $quick --csv "$csv"
 echo
+echo "## Peer: rust-vmm vm-memory beside odma (one process)"
+echo
+echo "$cpuline"
+echo
+"$here/vmm.sh" "$dir" $quick
+echo
 echo "## Instructions per call (callgrind)"
 echo
 echo "$cpuline"
