@@ -13,10 +13,9 @@
 //! usage: odma-vmm-peer [--quick] [--csv FILE]
 
 use std::ffi::CStr;
-use std::hint::black_box;
 use std::io::Write;
 use std::os::raw::{c_char, c_int, c_uint, c_ulong};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
@@ -48,6 +47,10 @@ const WR_BASE: u64 = 0x1000;
 const WIN: u64 = 0x1000;
 
 type Mem = GuestMemoryMmap<()>;
+
+/// Every kernel's result goes here, so that no loop can be optimised away
+/// (std::hint::black_box is not stable in Debian's rustc 1.63).
+static SINK: AtomicU64 = AtomicU64::new(0);
 
 #[inline(never)]
 fn vmm_load(m: &Mem, n: u64) -> u64 {
@@ -123,7 +126,7 @@ fn time_run(k: &Kernel, mem: &Mem, n: u64) -> f64 {
         Run::C(f) => f(n as c_ulong),
         Run::Vmm(f) => f(mem, n),
     };
-    black_box(v);
+    SINK.fetch_add(v, Ordering::Relaxed);
     t0.elapsed().as_nanos() as f64
 }
 
