@@ -186,10 +186,10 @@ struct dma_ctx {
      * odma/barrier.h), the barrier to issue and the state after. */
     uint8_t need[2][ODMA__STATES]; /* enum dma_barrier, | ODMA__IO */
     uint8_t next[2][ODMA__STATES];
-    /* Per direction, a bit per state in which an ordered access needs no
-     * fence instruction and leaves the state as it is (the steady states
-     * of a stream of such accesses); see odma__order_pre(). */
-    uint32_t quiet[2];
+    /* Per direction and state, 1 where an ordered access needs no fence
+     * instruction and leaves the state as it is (the steady states of a
+     * stream of such accesses); see odma__order_pre(). */
+    uint8_t quiet[2][ODMA__STATES];
     /* Per direction, the state that alternating reads and writes settle
      * in before this direction, its barrier and the state after. */
     struct odma__alt alt[2];
@@ -250,10 +250,8 @@ static inline void odma__compile_policy(struct dma_ctx *ctx, const struct dma_po
             ctx->next[d][s] = (uint8_t)(odma__state_cover(s, odma__covered_by(b)) &
                                         ~odma__pending_of((dma_dir)d));
         }
-        ctx->quiet[d] = 0;
         for (s = 0; s < ODMA__STATES; s++)
-            if (ctx->next[d][s] == s && odma__fence_is_free(ctx->need[d][s]))
-                ctx->quiet[d] |= 1u << s;
+            ctx->quiet[d][s] = ctx->next[d][s] == s && odma__fence_is_free(ctx->need[d][s]);
     }
     odma__compile_alternation(ctx);
 }

@@ -55,9 +55,9 @@ odma__order_pre(const struct dma_ctx *ctx, dma_dir dir, dma_variant v, bool dev)
 #ifndef ODMA_TRACE
         /* A steady state of a stream (R R R under STRICT, say): the
          * table's barrier emits no instruction here and the state stays.
-         * One bit test instead of two table lookups. (Traced builds take
+         * One byte compare instead of two table lookups. (Traced builds take
          * the full path, so that the hook still sees every rmb and wmb.) */
-        if (!dev && ODMA__LIKELY((ctx->quiet[dir] >> s) & 1u)) {
+        if (!dev && ODMA__LIKELY(ctx->quiet[dir][s])) {
             odma__free_fence();
             return;
         }
@@ -84,10 +84,12 @@ odma__order_pre(const struct dma_ctx *ctx, dma_dir dir, dma_variant v, bool dev)
     if (v == DMA_VARIANT_ACQUIRE)
         return; /* no barrier before; odma__order_post() updates the state */
     if (v == DMA_VARIANT_RELAXED) {
-        /* Spelled as a test of the bits, which both compilers turn into
-         * one instruction and a branch. */
-        if ((s & odma__pending_of(dir)) || dev)
+        /* On the fast path a test of the bits in memory and a branch (the
+         * store happens only when the state changes). */
+        if (dev)
             odma__thread_done = (uint8_t)((s & ~odma__pending_of(dir)) | dev_bit);
+        else if (ODMA__UNLIKELY(odma__thread_done & odma__pending_of(dir)))
+            odma__thread_done = (uint8_t)(odma__thread_done & ~odma__pending_of(dir));
         return;
     }
     n = s;
