@@ -45,6 +45,7 @@ EXAMPLES := desc_ring nvme_cq e1000_rx xen_ioreq kvm_device
 .PHONY: all test demo install uninstall clean readme-example litmus cross-test codegen bench
 .PHONY: bench-icount-check bench-icount-update
 .PHONY: fuzz fuzz-replay fuzz-cov compat compat-matrix compat-cxx compat-dropin packaging-check
+.PHONY: herd
 
 all: $(foreach cc,$(COMPILERS),$(addprefix $(BUILD)/$(cc)/,$(TEST_NAMES))) \
      $(addprefix $(BUILD)/examples/,$(EXAMPLES))
@@ -109,3 +110,5 @@ include tests/litmus/rules.mk tests/cross/rules.mk tests/codegen/rules.mk
 include tests/bench/rules.mk
 # Issue 8: fuzzing, compile matrix / C++ / drop-in, packaging.
 include tests/fuzz/rules.mk tests/compat/rules.mk tests/packaging/rules.mk
+# Issue 15: herd7 judges litmus tests built from the emitted instructions.
+include tests/herd/rules.mk

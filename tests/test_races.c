@@ -137,7 +137,7 @@ static void *stop_device(void *p)
 static void test_dirty_log_stop_leaves_old_bitmap(void **state)
 {
     struct stop_race *s = (struct stop_race *)aligned_alloc(4096, sizeof *s);
-    unsigned long i, n = iterations(1000000) / 10, touched = 0;
+    unsigned long i, n = iterations(1000000) / 50, touched = 0;
     pthread_t th;
     (void)state;
     assert_non_null(s);
