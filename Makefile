@@ -112,3 +112,14 @@ include tests/bench/rules.mk
 include tests/fuzz/rules.mk tests/compat/rules.mk tests/packaging/rules.mk
 # Issue 15: herd7 judges litmus tests built from the emitted instructions.
 include tests/herd/rules.mk
+# Issue 11: ThreadSanitizer check.
+.PHONY: tsan tsan-identical
+include tests/tsan/rules.mk
+# Issue 13: the vhost-user backend against real drivers, and its benchmark.
+.PHONY: vhost-check bench-vhost
+include tests/vhost/rules.mk
+# Issue 14: protocol rules for the trace checker (tests in tests/test_rules*.c).
+include tests/rules/rules.mk
+# Issue 16: odma inside QEMU (make qemu-check).
+.PHONY: qemu-check
+include tests/qemu/rules.mk

@@ -31,3 +31,22 @@ $(BUILD)/examples/kvm_device: examples/kvm_device/kvm_device.c $(KVM_GUEST_INC) 
 # their own build directory) need it built first, also in a fresh clone.
 $(foreach cc,$(COMPILERS),$(BUILD)/$(cc)/test_kvm_device): $(BUILD)/examples/kvm_device
 $(foreach cc,$(COMPILERS),$(BUILD)/$(cc)/test_xen_ioreq): $(BUILD)/examples/xen_ioreq
+
+# vhost_user: a vhost-user backend (examples/vhost_user/*.c, one concern a
+# file), served to real drivers by `make vhost-check` (tests/vhost/).
+VHOST_SRCS := $(sort $(wildcard examples/vhost_user/*.c))
+VHOST_DEPS := $(VHOST_SRCS) $(wildcard examples/vhost_user/*.h) $(HEADERS)
+
+$(BUILD)/examples/vhost_user_backend: $(VHOST_DEPS)
+	@mkdir -p $(@D)
+	$(DEMO_CC) $(CFLAGS_ALL) $(VHOST_SRCS) -o $@ $(LDLIBS_ALL)
+
+# `make demo` runs build/examples/vhost_user: a script that drives the
+# backend with user-mode-linux and DPDK (tests/vhost/demo.sh), or says
+# why it cannot (exit 77).
+EXAMPLES += vhost_user
+$(BUILD)/examples/vhost_user: tests/vhost/demo.sh tests/vhost/lib.sh $(BUILD)/examples/vhost_user_backend
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\nexec sh "%s/tests/vhost/demo.sh" "%s/examples/vhost_user_backend" "%s/tests/vhost"\n' \
+	  "$(CURDIR)" "$(abspath $(BUILD))" "$(CURDIR)" > $@
+	chmod +x $@

@@ -13,6 +13,7 @@
 #define ODMA_NAMES_H
 
 #include "map.h"
+#include "publish.h"
 
 #ifndef ODMA_NO_SHORT_NAMES
 #define ODMA__TWIN ODMA__ACCESSOR

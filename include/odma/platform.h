@@ -45,7 +45,59 @@
 #define ODMA__THREAD_LOCAL thread_local
 #define ODMA__WEAK_CONST extern const __attribute__((weak))
 #else
+/*
+ * A tree may have macros of its own named like <stdatomic.h>'s generic
+ * functions: QEMU before 5.2 defines atomic_fetch_add ... for plain
+ * (non-_Atomic) objects. <stdatomic.h> would silently redefine them (no
+ * warning: it is a system header), and clang's versions reject plain
+ * objects. The tree keeps its own; odma uses only the _explicit forms.
+ */
+#ifdef atomic_fetch_add
+#pragma push_macro("atomic_fetch_add")
+#undef atomic_fetch_add
+#define ODMA__KEEP_FETCH_ADD
+#endif
+#ifdef atomic_fetch_sub
+#pragma push_macro("atomic_fetch_sub")
+#undef atomic_fetch_sub
+#define ODMA__KEEP_FETCH_SUB
+#endif
+#ifdef atomic_fetch_and
+#pragma push_macro("atomic_fetch_and")
+#undef atomic_fetch_and
+#define ODMA__KEEP_FETCH_AND
+#endif
+#ifdef atomic_fetch_or
+#pragma push_macro("atomic_fetch_or")
+#undef atomic_fetch_or
+#define ODMA__KEEP_FETCH_OR
+#endif
+#ifdef atomic_fetch_xor
+#pragma push_macro("atomic_fetch_xor")
+#undef atomic_fetch_xor
+#define ODMA__KEEP_FETCH_XOR
+#endif
 #include <stdatomic.h>
+#ifdef ODMA__KEEP_FETCH_ADD
+#pragma pop_macro("atomic_fetch_add")
+#undef ODMA__KEEP_FETCH_ADD
+#endif
+#ifdef ODMA__KEEP_FETCH_SUB
+#pragma pop_macro("atomic_fetch_sub")
+#undef ODMA__KEEP_FETCH_SUB
+#endif
+#ifdef ODMA__KEEP_FETCH_AND
+#pragma pop_macro("atomic_fetch_and")
+#undef ODMA__KEEP_FETCH_AND
+#endif
+#ifdef ODMA__KEEP_FETCH_OR
+#pragma pop_macro("atomic_fetch_or")
+#undef ODMA__KEEP_FETCH_OR
+#endif
+#ifdef ODMA__KEEP_FETCH_XOR
+#pragma pop_macro("atomic_fetch_xor")
+#undef ODMA__KEEP_FETCH_XOR
+#endif
 #define ODMA__ATOMIC(T) _Atomic(T)
 #define ODMA__MO_RELAXED memory_order_relaxed
 #define ODMA__MO_ACQUIRE memory_order_acquire

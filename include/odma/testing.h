@@ -120,6 +120,8 @@
  * CMOCKA HELPERS, defined when cmocka.h was included before this header:
  *   assert_dma_trace(expected)   dma_trace_string() must equal expected
  *   assert_dma_ordered(policy)   dma_trace_check(policy) must return 0
+ *   assert_dma_rules(rules)      dma_trace_check_rules(rules) must return 0
+ *                                (protocol rules: odma/testing_rules.h)
  * On failure each prints the expected string or the checker's report and
  * the trace, and fails the test at the caller's line.
  */
@@ -600,6 +602,42 @@ int odma_trace_check(const struct dma_policy *policy, char *report, size_t size)
 #endif
 #endif /* ODMA_TESTING_IMPLEMENTATION */
 
+/*
+ * ---- protocol rules ----
+ * The rules engine, the text trace parser and the rule generators live in
+ * odma/testing_rules.h (documented there); only the entry point that reads
+ * this thread's recorded trace is here:
+ *
+ *   int dma_trace_check_rules(const char *rules, char *report, size_t size);
+ *
+ * Violations of `rules` in this thread's trace since dma_trace_reset(), -1
+ * for unreadable rules; see testing_rules.h for the format and semantics.
+ */
+#include "testing_rules.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+int odma_trace_check_rules(const char *rules, char *report, size_t size);
+#ifdef __cplusplus
+}
+#endif
+ODMA__SHORT_NAME(int dma_trace_check_rules(const char *rules, char *report, size_t size)
+                 { return odma_trace_check_rules(rules, report, size); })
+#ifdef ODMA_TESTING_IMPLEMENTATION
+#ifdef __cplusplus
+extern "C" {
+#endif
+int odma_trace_check_rules(const char *rules, char *report, size_t size)
+{
+    return odma__rules_check_events(odma__log.ev, odma__log.n, odma__log.dropped, rules, report,
+                                    size);
+}
+#ifdef __cplusplus
+}
+#endif
+#endif /* ODMA_TESTING_IMPLEMENTATION */
+
 #endif /* ODMA_TESTING_H */
 
 /*
@@ -662,6 +700,21 @@ static inline void odma__assert_ordered(const struct dma_policy *policy, const c
     if (bad == 0)
         return;
     print_error("assert_dma_ordered(%s): %d violation%s\n", what, bad, bad == 1 ? "" : "s");
+    odma__print_long(report);
+    odma__print_trace("  trace: ");
+    _fail(file, line);
+}
+
+/* assert_dma_rules(rules): dma_trace_check_rules(rules) must return 0. */
+#define assert_dma_rules(rules) odma__assert_rules((rules), __FILE__, __LINE__)
+
+static inline void odma__assert_rules(const char *rules, const char *file, int line)
+{
+    char report[ODMA_TESTING_REPORT_SIZE];
+    int bad = odma_trace_check_rules(rules, report, sizeof report);
+    if (bad == 0)
+        return;
+    print_error("assert_dma_rules: %d violation%s\n", bad, bad == 1 ? "" : "s");
     odma__print_long(report);
     odma__print_trace("  trace: ");
     _fail(file, line);

@@ -42,6 +42,7 @@ BENCH_BINS := $(BENCH)/libodmakernels.a $(BENCH)/micro $(BENCH)/gcc/ring $(BENCH
 
 bench: $(BENCH_BINS)
 	tests/bench/run.sh $(BENCH) $(if $(QUICK),--quick)
+	$(MAKE) --no-print-directory bench-vhost $(if $(QUICK),QUICK=1)
 
 # make bench-icount-check: instructions per access (callgrind, gcc and
 # clang) against tests/bench/icount.expected, failing on a regression of
