@@ -43,6 +43,7 @@ TEST_DEPS := $(HEADERS) $(wildcard tests/*.h)
 EXAMPLES := desc_ring nvme_cq e1000_rx xen_ioreq kvm_device
 
 .PHONY: all test demo install uninstall clean readme-example litmus cross-test codegen bench
+.PHONY: bench-icount-check bench-icount-update
 .PHONY: fuzz fuzz-replay fuzz-cov compat compat-matrix compat-cxx compat-dropin packaging-check
 .PHONY: herd
 

@@ -80,6 +80,28 @@ ST(st8_raw, uint64_t, (*(volatile uint64_t *)(void *)(ram + a) = v, 0))
 ST(st8_relaxed, uint64_t, dma_st_le64_relaxed(&cs, a, v))
 ST(st8_strict, uint64_t, dma_st_le64(&cs, a, v))
 
+/* Alternating read and write (two accesses per call, as in a device model
+ * that reads a descriptor word and writes a status word): the STRICT
+ * case pays a full barrier on every W->R turn. */
+#define RW(name, T, RD, WR)                                                   \
+    NOINLINE uint64_t ic_##name(uint64_t a)                                   \
+    {                                                                         \
+        T v = 0;                                                              \
+        if ((RD) != 0)                                                        \
+            fail();                                                           \
+        v = (T)(v + a);                                                       \
+        if ((WR) != 0)                                                        \
+            fail();                                                           \
+        return 0;                                                             \
+    }
+RW(rw4_raw, uint32_t, (v = *(volatile uint32_t *)(void *)(ram + a), 0),
+   (*(volatile uint32_t *)(void *)(ram + 0x1000u + a) = v, 0))
+RW(rw4_relaxed, uint32_t, dma_ld_le32_relaxed(&cs, a, &v),
+   dma_st_le32_relaxed(&cs, 0x1000u + a, v))
+RW(rw4_strict, uint32_t, dma_ld_le32(&cs, a, &v), dma_st_le32(&cs, 0x1000u + a, v))
+RW(rw4_pcie, uint32_t, dma_ld_le32(&cp, a, &v), dma_st_le32(&cp, 0x1000u + a, v))
+RW(rw4_qemu, uint32_t, qemu_rw(a, &v, 4, 0), qemu_rw(0x1000u + a, &v, 4, 1))
+
 #define COPY(name, EXPR)                                                      \
     NOINLINE uint64_t ic_##name(uint64_t a)                                   \
     {                                                                         \
@@ -165,6 +187,11 @@ int main(void)
     repeat(ic_st8_raw, 8);
     repeat(ic_st8_relaxed, 8);
     repeat(ic_st8_strict, 8);
+    repeat(ic_rw4_raw, 4);
+    repeat(ic_rw4_relaxed, 4);
+    repeat(ic_rw4_strict, 4);
+    repeat(ic_rw4_pcie, 4);
+    repeat(ic_rw4_qemu, 4);
     repeat(ic_rd64_raw, 64);
     repeat(ic_rd64_relaxed, 64);
     repeat(ic_rd64_strict, 64);

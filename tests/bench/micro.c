@@ -7,11 +7,16 @@
  * 0.5 ms (short enough to fit in one scheduler time slice on a busy
  * machine); then 21 rounds each run every kernel once (gcc and clang
  * copies back to back), so slow moments of a shared machine hit all of
- * them alike. Reported: median, min and max ns per access over the rounds.
+ * them alike. Reported per kernel: the minimum ns per access over the
+ * rounds (the figure least disturbed by other load) and the median; and
+ * against the raw kernel of the same size and pattern, the paired median:
+ * the median over rounds of (this kernel's time / raw's time in the same
+ * round), which cancels slow moments that hit both.
  *
  * usage: micro [--quick] [--csv FILE]
  * Prints a markdown table on stdout; with --csv appends rows
  *   micro,SIZE,PATTERN,VARIANT,CC,ns,MEDIAN,MIN,MAX,RUNS
+ *   micro,SIZE,PATTERN,VARIANT,CC,xraw,PAIRED_MEDIAN,MIN,MAX,RUNS
  */
 #include "bench.h"
 
@@ -28,6 +33,7 @@ struct result {
     unsigned long n;
     double ns[64];
     double med, min, max;
+    double pmed, pmin, pmax; /* paired ratio to raw; 0 if no raw kernel */
 };
 
 static double now_ns(void)
@@ -50,6 +56,12 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    return v[n / 2];
 }
 
 static const struct result *find(const struct result *res, size_t nres, const char *size,
@@ -116,34 +128,46 @@ int main(int argc, char **argv)
     }
     for (i = 0; i < nres; i++) {
         struct result *x = &res[i];
+        const struct result *raw = find(res, nres, x->k->size, x->k->pattern, "raw", x->cc);
         double sorted[64];
         memcpy(sorted, x->ns, sizeof(double) * (size_t)rounds);
-        qsort(sorted, (size_t)rounds, sizeof(double), cmp_double);
-        x->med = sorted[rounds / 2];
+        x->med = median(sorted, rounds);
         x->min = sorted[0];
         x->max = sorted[rounds - 1];
         if (out)
             fprintf(out, "micro,%s,%s,%s,%s,ns,%.4f,%.4f,%.4f,%d\n", x->k->size, x->k->pattern,
                     x->k->variant, x->cc, x->med, x->min, x->max, rounds);
+        if (!raw)
+            continue;
+        for (r = 0; r < rounds; r++)
+            sorted[r] = x->ns[r] / raw->ns[r];
+        x->pmed = median(sorted, rounds);
+        x->pmin = sorted[0];
+        x->pmax = sorted[rounds - 1];
+        if (out)
+            fprintf(out, "micro,%s,%s,%s,%s,xraw,%.4f,%.4f,%.4f,%d\n", x->k->size,
+                    x->k->pattern, x->k->variant, x->cc, x->pmed, x->pmin, x->pmax, rounds);
     }
     if (out)
         fclose(out);
 
-    printf("| size | pattern | variant | gcc ns/access (min-max) | clang ns/access (min-max) "
-           "| gcc x raw | clang x raw |\n");
+    printf("| size | pattern | variant | gcc ns min (median) | clang ns min (median) "
+           "| gcc x raw: paired median (of mins) | clang x raw: paired median (of mins) |\n");
     printf("|---|---|---|---:|---:|---:|---:|\n");
     for (i = 0; i < nres; i += 2) {
         const struct result *g = &res[i], *c = &res[i + 1];
         const struct result *gr = find(res, nres, g->k->size, g->k->pattern, "raw", "gcc");
         const struct result *cr = find(res, nres, g->k->size, g->k->pattern, "raw", "clang");
-        printf("| %s | %s | %s | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f) |", g->k->size,
-               g->k->pattern, g->k->variant, g->med, g->min, g->max, c->med, c->min, c->max);
+        printf("| %s | %s | %s | %.2f (%.2f) | %.2f (%.2f) |", g->k->size, g->k->pattern,
+               g->k->variant, g->min, g->med, c->min, c->med);
         if (gr && cr)
-            printf(" %.2f | %.2f |\n", g->med / gr->med, c->med / cr->med);
+            printf(" %.2f (%.2f) | %.2f (%.2f) |\n", g->pmed, g->min / gr->min, c->pmed,
+                   c->min / cr->min);
         else
             printf(" - | - |\n");
     }
-    printf("\n(median of %d interleaved rounds; one run is about %.1f ms)\n", rounds,
-           run_ns / 1e6);
+    printf("\n(%d interleaved rounds; one run is about %.1f ms; min = fastest round; "
+           "paired median = median over rounds of the ratio within one round)\n",
+           rounds, run_ns / 1e6);
     return 0;
 }

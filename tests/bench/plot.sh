@@ -7,7 +7,7 @@ csv=$1
 png=$2
 tmp=$(dirname "$png")
 awk -F, -v out="$tmp/plot_4B.dat" '
-    $1 == "micro" && $2 == "4B" { v[$4] = 1; m[$4, $5, $3] = $7 }
+    $1 == "micro" && $2 == "4B" && $6 == "ns" { v[$4] = 1; m[$4, $5, $3] = $8 }
     END {
         n = split("raw relaxed strict pcie pcie_relaxed acqrel qemu", order, " ")
         for (i = 1; i <= n; i++) { k = order[i]; if (!(k in v)) continue
@@ -35,11 +35,11 @@ set xtics rotate by -30
 set logscale y
 set yrange [0.1:100]
 set ylabel "ns per access (log scale)"
-set title "4-byte ld/st, gcc 12 (median ns)"
+set title "4-byte ld/st, gcc 12 (min ns over rounds)"
 plot "$tmp/plot_4B.dat" using 2:xtic(1) title "read stream" lc rgb "#4477aa", \
      "" using 3 title "write stream" lc rgb "#ee6677", \
      "" using 4 title "alternating" lc rgb "#228833"
-set title "4-byte ld/st, clang 14 (median ns)"
+set title "4-byte ld/st, clang 14 (min ns over rounds)"
 plot "$tmp/plot_4B.dat" using 5:xtic(1) title "read stream" lc rgb "#4477aa", \
      "" using 6 title "write stream" lc rgb "#ee6677", \
      "" using 7 title "alternating" lc rgb "#228833"

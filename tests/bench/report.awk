@@ -1,7 +1,14 @@
 # SPDX-License-Identifier: MIT
 # The issue's targets, from results.csv (awk -F, -v quick=...): each
 # with the measured ratio and PASS or MISS. A miss is reported, not hidden.
-NR > 1 { m[$1, $2, $3, $4, $5] = $7 }
+# Time ratios use each kernel's minimum over the interleaved rounds
+# (column 8 of the micro ns rows); "x raw" targets use the paired median
+# (micro xraw rows). Instruction counts and ring ratios use column 7.
+NR > 1 {
+    if ($1 == "micro" && $6 == "xraw") m["xraw", $2, $3, $4, $5] = $7
+    else if ($1 == "micro") m[$1, $2, $3, $4, $5] = $8
+    else m[$1, $2, $3, $4, $5] = $7
+}
 function get(g, s, p, v, cc) {
     if (!((g, s, p, v, cc) in m)) { missing = missing " " g "/" s "/" p "/" v "/" cc; return -1 }
     return m[g, s, p, v, cc]
@@ -23,8 +30,8 @@ END {
     split("gcc clang", ccs, " ")
     split("4B 8B 64B 4KiB", sizes, " ")
     for (c = 1; c <= 2; c++) { cc = ccs[c]
-        check("relaxed 4B load / raw volatile load", cc, get("micro", "4B", "rd", "relaxed", cc), get("micro", "4B", "rd", "raw", cc), "<=", 2)
-        check("relaxed 4B store / raw volatile store", cc, get("micro", "4B", "wr", "relaxed", cc), get("micro", "4B", "wr", "raw", cc), "<=", 2)
+        check("relaxed 4B load / raw volatile load (paired median)", cc, get("xraw", "4B", "rd", "relaxed", cc), 1, "<=", 2)
+        check("relaxed 4B store / raw volatile store (paired median)", cc, get("xraw", "4B", "wr", "relaxed", cc), 1, "<=", 2)
         check("relaxed 4B load, instructions - raw (callgrind)", cc, get("icount", "4B", "rd", "relaxed", cc), get("icount", "4B", "rd", "raw", cc), "<=", 10, "diff")
         check("relaxed 4B store, instructions - raw (callgrind)", cc, get("icount", "4B", "wr", "relaxed", cc), get("icount", "4B", "wr", "raw", cc), "<=", 10, "diff")
     }
@@ -34,8 +41,8 @@ END {
     }
     check("odma_mb(): clang / gcc", "both", get("micro", "fence", "mb", "odma_mb", "clang"), get("micro", "fence", "mb", "odma_mb", "gcc"), "<=", 1.15)
     for (s = 1; s <= 4; s++) { sz = sizes[s]
-        check("STRICT " sz " alternating R/W / QEMU-style", "gcc", get("micro", sz, "rw", "strict", "gcc"), get("micro", sz, "rw", "qemu", "gcc"), "<=", 1)
-        check("STRICT " sz " alternating R/W / QEMU-style", "clang", get("micro", sz, "rw", "strict", "clang"), get("micro", sz, "rw", "qemu", "clang"), "<", 1)
+        check("STRICT " sz " alternating R/W / QEMU-style", "gcc", get("micro", sz, "rw", "strict", "gcc"), get("micro", sz, "rw", "qemu", "gcc"), "<=", 0.9)
+        check("STRICT " sz " alternating R/W / QEMU-style", "clang", get("micro", sz, "rw", "strict", "clang"), get("micro", sz, "rw", "qemu", "clang"), "<=", 0.5)
     }
     # Ring ratios: medians of per-round (paired) ratios, from ring.c.
     for (c = 1; c <= 2; c++) { cc = ccs[c]

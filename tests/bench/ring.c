@@ -37,7 +37,10 @@
  *
  * Variants run in interleaved rounds (each round runs every variant once,
  * order rotated), so a busy moment of a shared machine hits them alike;
- * each ratio is the median of its per-round ratios.
+ * each ratio is the median of its per-round ratios. Up to 21 rounds, but
+ * no new round starts after 25 s once 5 are done: on a loaded 2-CPU
+ * machine the two threads' ping-pong slows down a hundredfold, and
+ * `make bench` must stay near two minutes.
  *
  * usage: ring [--quick] [--csv FILE] [--cc NAME]
  */
@@ -50,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../threads.h"
 
@@ -329,7 +333,14 @@ int main(int argc, char **argv)
     pin = usable_cpus() >= 2;
     if (pin)
         pin_to_nth_cpu(0);
-    for (i = 0; i < rounds; i++)
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (i = 0; i < rounds; i++) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (i >= 5 && (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec) > 25.0) {
+            rounds = i;
+            break;
+        }
         for (k = 0; k < NVARIANTS; k++) {
             v = (i + k) % NVARIANTS;
             rate[v][i] = run((enum variant)v, items, pin);
@@ -338,6 +349,7 @@ int main(int argc, char **argv)
                 return 1;
             }
         }
+    }
     for (v = 0; v < NVARIANTS; v++) {
         st[v] = stats(rate[v], rounds);
         for (w = 0; w < NVARIANTS; w++) {

@@ -14,6 +14,7 @@ echo "group,size,pattern,variant,cc,metric,median,min,max,runs" >"$csv"
 field() { lscpu 2>/dev/null | sed -n "s/^$1: *//p" | head -n1; }
 cpu="$(field 'Model name') (family $(field 'CPU family'), model $(field 'Model'))"
 hv=$(field 'Hypervisor vendor')
+cpuline="CPU: $cpu${hv:+, under $hv}"
 echo "# odma benchmarks"
 echo
 echo "- CPU: $cpu${hv:+, under $hv}, $(nproc) CPUs online; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -22,9 +23,19 @@ echo "- $(gcc --version | head -n1); $(clang --version | head -n1)"
 echo
 echo "## Micro-benchmarks: ns per access"
 echo
+echo "$cpuline"
+echo
 "$dir/micro" $quick --csv "$csv"
 echo
+echo "## Peer: rust-vmm vm-memory beside odma (one process)"
+echo
+echo "$cpuline"
+echo
+"$here/vmm.sh" "$dir" $quick
+echo
 echo "## Instructions per call (callgrind)"
+echo
+echo "$cpuline"
 echo
 if command -v valgrind >/dev/null 2>&1; then
     echo "| accessor | gcc | gcc - raw | clang | clang - raw |"
@@ -43,11 +54,15 @@ fi
 echo
 echo "## Ring: requests/s"
 echo
+echo "$cpuline"
+echo
 for cc in gcc clang; do
     "$dir/$cc/ring" $quick --cc "$cc" --csv "$csv"
     echo
 done
 echo "## Targets"
+echo
+echo "$cpuline"
 echo
 awk -F, -v quick="$quick" -f "$here/report.awk" "$csv"
 echo
