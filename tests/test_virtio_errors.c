@@ -568,6 +568,7 @@ static void ring_region_removed(void **state)
         assert_mem_unchanged(e, "a pop after the region went away");
         /* and init now refuses the same rings */
         assert_int_equal(dma_vq_init(&e->vq, &e->ctx, &e->cfg), DMA_ERR_UNMAPPED);
+        dma_ctx_destroy(&e->ctx); /* frees the table del_region made */
     }
 }
 
