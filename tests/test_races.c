@@ -62,7 +62,7 @@ static void *dirty_device(void *p)
     for (i = 1; i <= d->n; i++) {
         handshake_wait(&d->hs, 1, 2 * i - 1);
         delay(1, i);
-        (void)dma_st_le64_relaxed(&d->ctx, PAGE_GPA + 64, i);
+        (void)dma_write_relaxed(&d->ctx, PAGE_GPA + 64, &i, 8); /* host order, as copied */
         handshake_wait(&d->hs, 1, 2 * i);
     }
     return NULL;

@@ -68,7 +68,7 @@ static void *device(void *p)
     while (!atomic_load_explicit(&f->stop, memory_order_relaxed)) {
         size_t w = (i * 2654435761u) % (BUF_WORDS - 1);
         uint64_t v = 0, two[2] = { 0, 0 };
-        dma_result r1 = dma_ld_le64_relaxed(&f->ctx, GPA + 8 * w, &v);
+        dma_result r1 = dma_read_relaxed(&f->ctx, GPA + 8 * w, &v, 8); /* host order */
         dma_result r2 = dma_read(&f->ctx, GPA + 8 * w, two, 16);
         dma_result r3 = dma_st_le64(&f->ctx, GPA + 0x100000 + 8 * (i % 512), i);
         if (r1 == DMA_OK && v != word_of(0, w) && v != word_of(1, w))
@@ -131,7 +131,7 @@ static void test_tables_swap_under_access(void **state)
             break;
         case 2: /* bus mastering off and on around a swap */
             dma_ctx_set_bus_master(&f->ctx, false);
-            assert_int_equal(dma_ld_le64(&f->ctx, GPA, &v), DMA_ERR_DISABLED);
+            assert_int_equal(dma_read(&f->ctx, GPA, &v, 8), DMA_ERR_DISABLED);
             assert_int_equal(dma_ctx_set_regions(&f->ctx, d, 2), DMA_OK);
             dma_ctx_set_bus_master(&f->ctx, true);
             break;
@@ -141,7 +141,7 @@ static void test_tables_swap_under_access(void **state)
         }
         swaps++;
         /* An access that starts now sees the new table. */
-        assert_int_equal(dma_ld_le64(&f->ctx, GPA + 64, &v), DMA_OK);
+        assert_int_equal(dma_read(&f->ctx, GPA + 64, &v, 8), DMA_OK);
         assert_true(v == word_of((int)(k & 1), 8));
         if (k % 16 == 0) {
 #ifndef RECLAIM_TOO_EARLY /* the test's power: -DRECLAIM_TOO_EARLY under ASan aborts */

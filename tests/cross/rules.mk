@@ -17,7 +17,7 @@
 CROSS_ARCHES ?= aarch64 ppc64le riscv64 s390x armhf
 # Not the integration tests that run the host's example programs
 # (kvm_device needs x86 KVM); what they exercise is in the unit tests.
-CROSS_TEST_NAMES := $(filter-out test_kvm_device test_xen_ioreq,$(TEST_NAMES))
+CROSS_TEST_NAMES := $(filter-out test_kvm_device test_xen_ioreq test_rules_xen,$(TEST_NAMES))
 CROSS_LITMUS_ITER ?= 100000
 CROSS_BUILD := $(BUILD)/cross
 CROSS_CMOCKA := $(CROSS_BUILD)/cmocka
