@@ -58,11 +58,13 @@ static void *dirty_device(void *p)
 {
     struct dirty_race *d = (struct dirty_race *)p;
     unsigned long i;
+    uint64_t v;
     pin_to_nth_cpu(1);
     for (i = 1; i <= d->n; i++) {
         handshake_wait(&d->hs, 1, 2 * i - 1);
         delay(1, i);
-        (void)dma_write_relaxed(&d->ctx, PAGE_GPA + 64, &i, 8); /* host order, as copied */
+        v = i;
+        (void)dma_write_relaxed(&d->ctx, PAGE_GPA + 64, &v, 8); /* host order, as copied */
         handshake_wait(&d->hs, 1, 2 * i);
     }
     return NULL;
