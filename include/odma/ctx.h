@@ -310,6 +310,7 @@ static inline void odma__set_hint(struct dma_ctx *ctx, dma_dir dir, struct dma_r
  * on every CPU (the asymmetric barrier, where there is one). */
 static inline void odma__reset_hints(struct dma_ctx *ctx)
 {
+    odma__hw_fence(DMA_BARRIER_MB); /* our change before the count: see dirty.h's stop */
     while (ODMA__LOAD(&ctx->hint_writers, ODMA__MO_SEQ_CST) != 0)
         odma__yield();
     ODMA__STORE(&ctx->hint[0], &ctx->sentinel, ODMA__MO_SEQ_CST);

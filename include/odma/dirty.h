@@ -90,7 +90,10 @@ static inline dma_result odma_ctx_set_dirty_log(struct dma_ctx *ctx, uint64_t gp
     } else {
         /* Stop: a marker that loaded the old pointer counted itself first
          * (seq_cst both sides), so once the count is 0 every later marker
-         * sees NULL. */
+         * sees NULL. The fence keeps our load of the count after our store
+         * (C11 gives that already; qemu-user's Arm emulation of stlr;ldar
+         * does not, and the explicit fence costs nothing here). */
+        odma__hw_fence(DMA_BARRIER_MB);
         while (ODMA__LOAD(&r->markers, ODMA__MO_SEQ_CST) != 0)
             odma__yield();
     }
