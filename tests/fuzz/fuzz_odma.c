@@ -520,18 +520,27 @@ static void m_unknown(struct world *w)
     m_mark(w, DMA_DIR_WRITE);
 }
 
-/* An ordered access of direction d: the policy's entries for every earlier
- * kind still pending against d, joined (rmb + wmb = mb). */
+/* An ordered access of direction d: the pairs (earlier kind k, d) still
+ * pending whose table entry is not none must be ordered, by the weakest
+ * barrier that covers them all: rmb covers R->R and R->W, wmb R->W and
+ * W->W, mb everything. rmb wins a tie (R->W alone). The entry's own name
+ * does not matter (a W->R entry of wmb still needs an mb). */
 static void m_ordered(struct world *w, dma_dir d)
 {
-    unsigned need = 0;
-    int k;
-    for (k = 0; k < 2; k++)
-        if (w->pend[k][d])
-            need |= (unsigned)w->rules->order[k][d];
-    if (need) {
-        x_barrier((enum dma_barrier)need, &w->ctx);
-        m_cover(w, (enum dma_barrier)need);
+    bool after_r = w->pend[DMA_DIR_READ][d] &&
+                   w->rules->order[DMA_DIR_READ][d] != DMA_BARRIER_NONE;
+    bool after_w = w->pend[DMA_DIR_WRITE][d] &&
+                   w->rules->order[DMA_DIR_WRITE][d] != DMA_BARRIER_NONE;
+    enum dma_barrier b = DMA_BARRIER_NONE;
+    if (after_w && d == DMA_DIR_READ)
+        b = DMA_BARRIER_MB; /* W->R: only a full fence */
+    else if (after_w)
+        b = DMA_BARRIER_WMB; /* W->W, with or without R->W */
+    else if (after_r)
+        b = DMA_BARRIER_RMB; /* R->R, or R->W alone (rmb and wmb both cover it) */
+    if (b != DMA_BARRIER_NONE) {
+        x_barrier(b, &w->ctx);
+        m_cover(w, b);
     }
     m_mark(w, d);
 }
