@@ -18,7 +18,7 @@
  *
  *                 odma_mb()           odma_wmb()      odma_rmb()
  *   x86-64 gcc    lock or (the fence) -               -
- *   x86-64 clang  lock or (an RMW)    -               -
+ *   x86-64 clang  lock add (an RMW)   -               -
  *   aarch64       dmb ish             dmb ish         dmb ishld
  *   ppc64le       sync                lwsync          lwsync
  *   riscv64 gcc   fence iorw,iorw     fence iorw,iorw fence iorw,iorw
@@ -26,8 +26,8 @@
  *
  * x86-64: gcc emits `lock or` for a seq_cst fence, and odma_mb() is that
  * fence. clang emits `mfence` for it (about 4x slower on recent cores), so
- * with clang odma_mb() is a seq_cst read-modify-write of a private stack
- * word, which clang emits as `lock or`: any locked instruction is a full
+ * with clang odma_mb() is a seq_cst read-modify-write of a thread-local
+ * word, which clang emits as `lock add`: any locked instruction is a full
  * barrier on x86 (Intel SDM vol. 3 8.2.2). This rests on the x86 memory
  * model, not on C11 (an RMW on a word no other thread can see orders
  * nothing in the abstract machine), so the RMW is bracketed by compiler
@@ -157,14 +157,19 @@ static inline __attribute__((always_inline)) void odma__mark_after_barrier(unsig
 #define ODMA_IO_RMB() ODMA__FENCE(ODMA__MO_SEQ_CST)
 #endif
 
-/* x86-64's full barrier: see the top of this file. */
+/* x86-64's full barrier: see the top of this file. The word is per
+ * thread (no cache line is shared) and static (no stack frame for it). */
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__clang__)
+#define ODMA__X86_MB_RMW 1
+ODMA__THREAD_STATE(ODMA__ATOMIC(unsigned), odma__x86_mb_word);
+#else
+#define ODMA__X86_MB_RMW 0
+#endif
 static inline __attribute__((always_inline)) void odma__x86_mb(void)
 {
-#if defined(__clang__)
-    volatile ODMA__ATOMIC(int) word;
+#if ODMA__X86_MB_RMW
     ODMA__COMPILER_BARRIER();
-    ODMA__STORE(&word, 0, ODMA__MO_RELAXED);
-    (void)ODMA__FETCH_OR(&word, 0, ODMA__MO_SEQ_CST);
+    (void)ODMA__FETCH_ADD(&odma__x86_mb_word, 1u, ODMA__MO_SEQ_CST);
     ODMA__COMPILER_BARRIER();
 #else
     ODMA__FENCE(ODMA__MO_SEQ_CST);

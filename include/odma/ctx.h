@@ -186,10 +186,12 @@ struct dma_ctx {
      * odma/barrier.h), the barrier to issue and the state after. */
     uint8_t need[2][ODMA__STATES]; /* enum dma_barrier, | ODMA__IO */
     uint8_t next[2][ODMA__STATES];
-    /* Per direction and state, 1 where an ordered access needs no fence
-     * instruction and leaves the state as it is (the steady states of a
-     * stream of such accesses); see odma__order_pre(). */
-    uint8_t quiet[2][ODMA__STATES];
+    /* Per direction, bit s set where an ordered access in state s needs
+     * no fence instruction and leaves the state as it is (the steady
+     * states of a stream of such accesses); see odma__order_pre(). A mask,
+     * not a byte table: a bit test needs no address arithmetic, where a
+     * table indexed off a global context costs an extra lea. */
+    uint32_t quiet[2];
     /* Per direction, the state that alternating reads and writes settle
      * in before this direction, its barrier and the state after. */
     struct odma__alt alt[2];
@@ -250,8 +252,10 @@ static inline void odma__compile_policy(struct dma_ctx *ctx, const struct dma_po
             ctx->next[d][s] = (uint8_t)(odma__state_cover(s, odma__covered_by(b)) &
                                         ~odma__pending_of((dma_dir)d));
         }
+        ctx->quiet[d] = 0;
         for (s = 0; s < ODMA__STATES; s++)
-            ctx->quiet[d][s] = ctx->next[d][s] == s && odma__fence_is_free(ctx->need[d][s]);
+            if (ctx->next[d][s] == s && odma__fence_is_free(ctx->need[d][s]))
+                ctx->quiet[d] |= (uint32_t)1 << s;
     }
     odma__compile_alternation(ctx);
 }
@@ -632,16 +636,18 @@ static inline bool odma_ctx_bus_master(const struct dma_ctx *ctx)
  * dependency orders the two on every host (as rcu_dereference does), and
  * the region's fields were written before the slow path published it.
  */
-static inline __attribute__((always_inline)) struct dma_region *
-odma__hot_region(struct dma_ctx *ctx, uint64_t addr, uint64_t len, dma_dir dir)
+static inline __attribute__((always_inline)) bool
+odma__hot_region(struct dma_ctx *ctx, uint64_t addr, uint64_t len, dma_dir dir,
+                 struct dma_region **out)
 {
+    /* The answer is the bool, not a NULL *out: a hint is never NULL, but
+     * the compiler cannot know it and would test the pointer again. */
     struct dma_region *r = ODMA__LOAD(&ctx->hint[dir], ODMA__MO_RELAXED);
     uint64_t off = addr - r->gpa;
+    *out = r;
     if (__builtin_constant_p(len) && len <= 8)
-        return ODMA__LIKELY(off < r->fit8[dir]) ? r : NULL;
-    if (ODMA__LIKELY(off < r->lim[dir] && len <= r->lim[dir] - off))
-        return r;
-    return NULL;
+        return ODMA__LIKELY(off < r->fit8[dir]);
+    return ODMA__LIKELY(off < r->lim[dir] && len <= r->lim[dir] - off);
 }
 
 /* The current table. A slow path takes it once per access, and checks and

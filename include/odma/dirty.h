@@ -145,17 +145,21 @@ ODMA__SLOW void odma__mark_dirty_slow(struct dma_region *r, uint64_t gpa, uint64
  * POWER/RISC-V) the load is volatile, and clang does not move it above
  * the guest store, which may alias it.
  */
-static inline __attribute__((always_inline)) void
-odma__mark_dirty(struct dma_region *r, uint64_t gpa, uint64_t len)
+static inline __attribute__((always_inline)) bool odma__dirty_on(struct dma_region *r)
 {
     ODMA__COMPILER_BARRIER();
 #if ODMA__HAVE_FREE_COMPILER_BARRIER
-    if (ODMA__UNLIKELY(ODMA__LOAD(&r->dirty, ODMA__MO_RELAXED) != NULL) && len)
+    return ODMA__LOAD(&r->dirty, ODMA__MO_RELAXED) != NULL;
 #else
-    if (ODMA__UNLIKELY(ODMA__LOAD((volatile ODMA__ATOMIC(struct dma_dirty_log *) *)&r->dirty,
-                                  ODMA__MO_RELAXED) != NULL) &&
-        len)
+    return ODMA__LOAD((volatile ODMA__ATOMIC(struct dma_dirty_log *) *)&r->dirty,
+                      ODMA__MO_RELAXED) != NULL;
 #endif
+}
+
+static inline __attribute__((always_inline)) void
+odma__mark_dirty(struct dma_region *r, uint64_t gpa, uint64_t len)
+{
+    if (ODMA__UNLIKELY(odma__dirty_on(r)) && len)
         odma__mark_dirty_slow(r, gpa, len);
 }
 

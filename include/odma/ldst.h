@@ -9,8 +9,9 @@
  *
  * Values are converted between the named guest byte order and the host's.
  * Aligned loads and stores inside one RAM region are single-copy atomic
- * (one relaxed C11 atomic access); unaligned ones are allowed but done
- * byte-wise, and may cross into an adjacent region. _acquire and _release
+ * (one relaxed C11 atomic access; on x86 one volatile `mov`, which the
+ * hardware makes atomic when aligned: see odma__ram_move()); unaligned
+ * ones are allowed but not atomic, and may cross into an adjacent region. _acquire and _release
  * promise atomicity, so they fail with DMA_ERR_ALIGN when the address is
  * not naturally aligned or the access would straddle two regions (or
  * translation spans, or be translated to a misaligned guest address).
@@ -90,10 +91,23 @@ ODMA__SLOW struct odma__ld_slow odma__load_slow(struct dma_ctx *ctx, uint64_t ad
     return out;
 }
 
+/*
+ * A typed store's one out-of-line call, for two cases: done is NULL and
+ * the fast path could not serve the store (the whole slow path), or the
+ * fast path stored into region done and then found its dirty log on (the
+ * marking). One call site is what lets the compiler set up the stack
+ * frame for the call only on that unlikely branch, not on every store.
+ * (done comes last so that ctx, addr and val stay in the registers the
+ * caller's arguments arrived in.)
+ */
 ODMA__SLOW dma_result odma__store_slow(struct dma_ctx *ctx, uint64_t addr, uint64_t val,
-                                       size_t n, dma_variant v)
+                                       size_t n, dma_variant v, struct dma_region *done)
 {
     uint64_t raw = 0;
+    if (done) {
+        odma__mark_dirty_slow(done, addr, n);
+        return DMA_OK;
+    }
     odma__raw_put(&raw, val, n);
     return odma__access(ctx, addr, &raw, n, DMA_DIR_WRITE, v, -1);
 }
@@ -115,12 +129,17 @@ odma__load(struct dma_ctx *ctx, uint64_t addr, void *raw, size_t n, dma_variant 
 static inline __attribute__((always_inline)) dma_result
 odma__store(struct dma_ctx *ctx, uint64_t addr, void *raw, size_t n, dma_variant v)
 {
+    struct dma_region *r = NULL;
     if (ctx && v == DMA_VARIANT_RELEASE && (addr & (n - 1)))
         return DMA_ERR_ALIGN;
     if (ODMA__LIKELY(ctx != NULL) &&
-        ODMA__LIKELY(odma__access_fast(ctx, addr, raw, n, DMA_DIR_WRITE, v, -1)))
-        return DMA_OK;
-    return odma__store_slow(ctx, addr, odma__raw_get(raw, n), n, v);
+        ODMA__LIKELY(odma__access_fast_unlogged(ctx, addr, raw, n, DMA_DIR_WRITE, v, -1, &r))) {
+        if (ODMA__LIKELY(!odma__dirty_on(r)))
+            return DMA_OK;
+    } else {
+        r = NULL;
+    }
+    return odma__store_slow(ctx, addr, odma__raw_get(raw, n), n, v, r);
 }
 
 #define ODMA__LD(name, T, sfx, variant)                                       \

@@ -57,7 +57,7 @@ odma__order_pre(const struct dma_ctx *ctx, dma_dir dir, dma_variant v, bool dev)
          * table's barrier emits no instruction here and the state stays.
          * One byte compare instead of two table lookups. (Traced builds take
          * the full path, so that the hook still sees every rmb and wmb.) */
-        if (!dev && ODMA__LIKELY(ctx->quiet[dir][s])) {
+        if (!dev && ODMA__LIKELY((ctx->quiet[dir] >> s) & 1u)) {
             odma__free_fence();
             return;
         }
@@ -73,7 +73,10 @@ odma__order_pre(const struct dma_ctx *ctx, dma_dir dir, dma_variant v, bool dev)
             odma__thread_done = ctx->alt[dir].out;
             return;
         }
-        b = ctx->need[dir][s];
+        /* (Indexed off the row's address, not ctx->need[dir][s]: with a
+         * global context gcc 12 would otherwise load the table's address
+         * ahead of the quiet test, on the stream's fast path.) */
+        b = ((const uint8_t *)ctx->need + (size_t)dir * ODMA__STATES)[s];
         if (dev && b)
             b |= ODMA__IO;
         if (b != DMA_BARRIER_NONE)
@@ -86,10 +89,14 @@ odma__order_pre(const struct dma_ctx *ctx, dma_dir dir, dma_variant v, bool dev)
     if (v == DMA_VARIANT_RELAXED) {
         /* On the fast path a test of the bits in memory and a branch (the
          * store happens only when the state changes). */
-        if (dev)
+        if (dev) {
             odma__thread_done = (uint8_t)((s & ~odma__pending_of(dir)) | dev_bit);
-        else if (ODMA__UNLIKELY(odma__thread_done & odma__pending_of(dir)))
+        } else if (ODMA__UNLIKELY(odma__thread_done & odma__pending_of(dir))) {
+            /* Load the byte again here, so that the test above has no
+             * other use of its load and becomes one `test` of memory. */
+            ODMA__COMPILER_BARRIER();
             odma__thread_done = (uint8_t)(odma__thread_done & ~odma__pending_of(dir));
+        }
         return;
     }
     n = s;
