@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <time.h>
 
