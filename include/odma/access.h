@@ -44,7 +44,7 @@
  */
 #define ODMA__MOVE_VOLATILE(T)                                                \
     if (len == sizeof(T)) {                                                   \
-        typedef T __attribute__((aligned(1), may_alias)) odma__u_;            \
+        typedef T __attribute__((__aligned__(1), __may_alias__)) odma__u_;            \
         volatile odma__u_ *p_ = (volatile odma__u_ *)(void *)host;            \
         T v_;                                                                 \
         if (dir == DMA_DIR_READ) {                                            \
@@ -61,7 +61,7 @@
  * Move len bytes between buf and RAM at host (guest address gpa). One
  * atomic access where the size and alignment allow; set_byte >= 0 fills.
  */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((__always_inline__)) void
 odma__ram_move(unsigned char *host, void *buf, size_t len, dma_dir dir,
                uint64_t gpa, int set_byte)
 {
@@ -339,7 +339,7 @@ ODMA__SLOW dma_result odma__access_slow(struct dma_ctx *ctx, uint64_t addr, void
  * then done here (true); else nothing happened (false) and the caller
  * takes a slow path. ctx is not NULL.
  */
-static inline __attribute__((always_inline)) bool
+static inline __attribute__((__always_inline__)) bool
 odma__access_fast_unlogged(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len,
                            dma_dir dir, dma_variant v, int set_byte, struct dma_region **rp)
 {
@@ -360,7 +360,7 @@ odma__access_fast_unlogged(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t
 
 /* The fast path: false where the slow path must serve the access. A
  * write marks the dirty log after its data landed (odma/dirty.h). */
-static inline __attribute__((always_inline)) bool
+static inline __attribute__((__always_inline__)) bool
 odma__access_fast(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len, dma_dir dir,
                   dma_variant v, int set_byte)
 {
@@ -377,7 +377,7 @@ odma__access_fast(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len, dma
  * constant len and variant fold away: the common case is the gate and
  * hinted region's bounds check, the policy lookup, and the access itself.
  */
-static inline __attribute__((always_inline)) dma_result
+static inline __attribute__((__always_inline__)) dma_result
 odma__access(struct dma_ctx *ctx, uint64_t addr, void *buf, size_t len, dma_dir dir,
              dma_variant v, int set_byte)
 {

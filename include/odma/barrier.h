@@ -127,7 +127,7 @@ static inline unsigned odma__io_if(unsigned b, unsigned s)
 
 /* Barrier b, then an access of direction dir, as one state update: stored
  * only if it changes (in a stream of such pairs it does not). */
-static inline __attribute__((always_inline)) void odma__mark_after_barrier(unsigned s, unsigned b,
+static inline __attribute__((__always_inline__)) void odma__mark_after_barrier(unsigned s, unsigned b,
                                                                            dma_dir dir)
 {
     unsigned n = odma__state_cover(s, odma__covered_by(b)) & ~odma__pending_of(dir);
@@ -165,7 +165,7 @@ ODMA__THREAD_STATE(ODMA__ATOMIC(unsigned), odma__x86_mb_word);
 #else
 #define ODMA__X86_MB_RMW 0
 #endif
-static inline __attribute__((always_inline)) void odma__x86_mb(void)
+static inline __attribute__((__always_inline__)) void odma__x86_mb(void)
 {
 #if ODMA__X86_MB_RMW
     ODMA__COMPILER_BARRIER();
@@ -179,7 +179,7 @@ static inline __attribute__((always_inline)) void odma__x86_mb(void)
 /* The fence alone (no state, no trace): b is an enum dma_barrier, with
  * ODMA__IO for the I/O form. One fence instruction at most; every C11
  * fence is also a compiler barrier, so none is added around it. */
-static inline __attribute__((always_inline)) void odma__hw_fence(unsigned b)
+static inline __attribute__((__always_inline__)) void odma__hw_fence(unsigned b)
 {
     if (b & ODMA__IO) {
         if ((b & 3u) == DMA_BARRIER_MB)
@@ -226,7 +226,7 @@ static inline bool odma__fence_is_free(unsigned b)
 /* Whichever of rmb/wmb the table asked for, where both are free: on x86 an
  * acq_rel fence (a compiler barrier, no instruction); elsewhere "free"
  * means NONE, and nothing is emitted. */
-static inline __attribute__((always_inline)) void odma__free_fence(void)
+static inline __attribute__((__always_inline__)) void odma__free_fence(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
     odma__hw_fence(DMA_BARRIER_RMB);
@@ -235,7 +235,7 @@ static inline __attribute__((always_inline)) void odma__free_fence(void)
 
 /* Every barrier odma issues goes through here: the fence, then the hook
  * (an I/O barrier is reported with DMA_TRACE_IO). */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((__always_inline__)) void
 odma__fence(unsigned b, const struct dma_ctx *ctx, dma_variant variant)
 {
     odma__hw_fence(b);

@@ -636,7 +636,7 @@ static inline bool odma_ctx_bus_master(const struct dma_ctx *ctx)
  * dependency orders the two on every host (as rcu_dereference does), and
  * the region's fields were written before the slow path published it.
  */
-static inline __attribute__((always_inline)) bool
+static inline __attribute__((__always_inline__)) bool
 odma__hot_region(struct dma_ctx *ctx, uint64_t addr, uint64_t len, dma_dir dir,
                  struct dma_region **out)
 {

@@ -145,7 +145,7 @@ ODMA__SLOW void odma__mark_dirty_slow(struct dma_region *r, uint64_t gpa, uint64
  * POWER/RISC-V) the load is volatile, and clang does not move it above
  * the guest store, which may alias it.
  */
-static inline __attribute__((always_inline)) bool odma__dirty_on(struct dma_region *r)
+static inline __attribute__((__always_inline__)) bool odma__dirty_on(struct dma_region *r)
 {
     ODMA__COMPILER_BARRIER();
 #if ODMA__HAVE_FREE_COMPILER_BARRIER
@@ -156,7 +156,7 @@ static inline __attribute__((always_inline)) bool odma__dirty_on(struct dma_regi
 #endif
 }
 
-static inline __attribute__((always_inline)) void
+static inline __attribute__((__always_inline__)) void
 odma__mark_dirty(struct dma_region *r, uint64_t gpa, uint64_t len)
 {
     if (ODMA__UNLIKELY(odma__dirty_on(r)) && len)

@@ -46,7 +46,7 @@ static inline uint64_t odma__order_be64(uint64_t v) { return __builtin_bswap64(v
  * stays in a register on the fast path (no stack frame, no store and
  * reload of the value around the access).
  */
-static inline __attribute__((always_inline)) uint64_t odma__raw_get(const void *raw, size_t n)
+static inline __attribute__((__always_inline__)) uint64_t odma__raw_get(const void *raw, size_t n)
 {
     uint8_t b;
     uint16_t h;
@@ -61,7 +61,7 @@ static inline __attribute__((always_inline)) uint64_t odma__raw_get(const void *
     return memcpy(&q, raw, 8), q;
 }
 
-static inline __attribute__((always_inline)) void odma__raw_put(void *raw, uint64_t v, size_t n)
+static inline __attribute__((__always_inline__)) void odma__raw_put(void *raw, uint64_t v, size_t n)
 {
     uint8_t b = (uint8_t)v;
     uint16_t h = (uint16_t)v;
@@ -112,7 +112,7 @@ ODMA__SLOW dma_result odma__store_slow(struct dma_ctx *ctx, uint64_t addr, uint6
     return odma__access(ctx, addr, &raw, n, DMA_DIR_WRITE, v, -1);
 }
 
-static inline __attribute__((always_inline)) dma_result
+static inline __attribute__((__always_inline__)) dma_result
 odma__load(struct dma_ctx *ctx, uint64_t addr, void *raw, size_t n, dma_variant v)
 {
     struct odma__ld_slow s;
@@ -126,7 +126,7 @@ odma__load(struct dma_ctx *ctx, uint64_t addr, void *raw, size_t n, dma_variant 
     return s.res;
 }
 
-static inline __attribute__((always_inline)) dma_result
+static inline __attribute__((__always_inline__)) dma_result
 odma__store(struct dma_ctx *ctx, uint64_t addr, void *raw, size_t n, dma_variant v)
 {
     struct dma_region *r = NULL;

@@ -35,7 +35,7 @@
  * read-modify-write whose store the next access's load would have to wait
  * for (a loop-carried dependency through memory, ~5 cycles per access).
  */
-static inline __attribute__((always_inline)) void odma__set_state(unsigned old, unsigned s)
+static inline __attribute__((__always_inline__)) void odma__set_state(unsigned old, unsigned s)
 {
     if (s != old)
         odma__thread_done = (uint8_t)s;
@@ -46,7 +46,7 @@ static inline __attribute__((always_inline)) void odma__set_state(unsigned old, 
  * only; a constant false on the fast path, where it folds away): its
  * barriers are then the I/O form, and it leaves ODMA__S_DEV set.
  */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((__always_inline__)) void
 odma__order_pre(const struct dma_ctx *ctx, dma_dir dir, dma_variant v, bool dev)
 {
     unsigned s = odma__thread_done, n, b;
@@ -109,7 +109,7 @@ odma__order_pre(const struct dma_ctx *ctx, dma_dir dir, dma_variant v, bool dev)
 }
 
 /* After the access. */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((__always_inline__)) void
 odma__order_post(const struct dma_ctx *ctx, dma_variant v, bool dev)
 {
     if (v == DMA_VARIANT_ACQUIRE) {

@@ -43,7 +43,7 @@
 #define ODMA__MO_ACQ_REL std::memory_order_acq_rel
 #define ODMA__STD(fn) std::fn
 #define ODMA__THREAD_LOCAL thread_local
-#define ODMA__WEAK_CONST extern const __attribute__((weak))
+#define ODMA__WEAK_CONST extern const __attribute__((__weak__))
 #else
 /*
  * A tree may have macros of its own named like <stdatomic.h>'s generic
@@ -106,7 +106,7 @@
 #define ODMA__MO_ACQ_REL memory_order_acq_rel
 #define ODMA__STD(fn) fn
 #define ODMA__THREAD_LOCAL _Thread_local
-#define ODMA__WEAK_CONST const __attribute__((weak))
+#define ODMA__WEAK_CONST const __attribute__((__weak__))
 #endif
 
 /*
@@ -176,20 +176,24 @@
 #define ODMA_TLS_MODEL "initial-exec"
 #endif
 #ifdef ODMA_TLS_MODEL
-#define ODMA__TLS_ATTR __attribute__((weak, tls_model(ODMA_TLS_MODEL)))
+#define ODMA__TLS_ATTR __attribute__((__weak__, __tls_model__(ODMA_TLS_MODEL)))
 #else
-#define ODMA__TLS_ATTR __attribute__((weak))
+#define ODMA__TLS_ATTR __attribute__((__weak__))
 #endif
 #define ODMA__THREAD_STATE(T, name) ODMA__TLS_ATTR ODMA__THREAD_LOCAL T name
+
+/* Every attribute is spelled in its reserved form (__noinline__, not
+ * noinline): Linux-derived trees #define the plain names as macros
+ * (tests/test_attr_names.c). */
 
 /* Out of line, kept out of the hot path; unused ones raise no warning.
  * Not `cold`: gcc 12 then moved whole store fast paths (which hold one
  * unlikely call to such a function) into .text.unlikely. Call sites say
  * ODMA__UNLIKELY instead. */
-#define ODMA__SLOW static __attribute__((unused, noinline))
+#define ODMA__SLOW static __attribute__((__unused__, __noinline__))
 /* A public accessor: always inlined, so that its fast path (a few compares)
  * never becomes a call; its slow path is an ODMA__SLOW function. */
-#define ODMA__ACCESSOR static inline __attribute__((always_inline))
+#define ODMA__ACCESSOR static inline __attribute__((__always_inline__))
 
 /*
  * Short names. Every public function is defined as odma_X; dma_X is a

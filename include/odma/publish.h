@@ -40,7 +40,7 @@
 #include "access.h"
 
 /* The arguments of publish/consume (nothing touched yet). */
-static inline __attribute__((always_inline)) dma_result
+static inline __attribute__((__always_inline__)) dma_result
 odma__record_args(struct dma_ctx *ctx, uint64_t addr, const void *rec, size_t len,
                   size_t flag_off, size_t flag_len)
 {
@@ -74,7 +74,7 @@ ODMA__SLOW dma_result odma__record_range(struct dma_ctx *ctx, struct odma__view 
  * odma__move_range() does for a single RAM segment: move, mark dirty, one
  * trace event), else through the segment walk.
  */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((__always_inline__)) void
 odma__record_piece(struct dma_ctx *ctx, struct odma__view *view, struct dma_region *hot,
                    uint64_t addr,
                    unsigned char *buf, size_t len, dma_dir dir, dma_variant v, unsigned tflags)
@@ -90,7 +90,7 @@ odma__record_piece(struct dma_ctx *ctx, struct odma__view *view, struct dma_regi
 }
 
 /* One or both body pieces around the flag; the second is a continuation. */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((__always_inline__)) void
 odma__record_body(struct dma_ctx *ctx, struct odma__view *view, struct dma_region *hot,
                   uint64_t addr,
                   unsigned char *rec, size_t len, size_t flag_off, size_t flag_len,
@@ -109,7 +109,7 @@ odma__record_body(struct dma_ctx *ctx, struct odma__view *view, struct dma_regio
  * device region (then not hot); a constant at each call below, so the
  * common case (hot, RAM) carries no device test.
  */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((__always_inline__)) void
 odma__publish(struct dma_ctx *ctx, struct odma__view *view, struct dma_region *hot,
               uint64_t addr, unsigned char *r,
               size_t len, size_t flag_off, size_t flag_len, bool dev)
@@ -132,7 +132,7 @@ odma__publish(struct dma_ctx *ctx, struct odma__view *view, struct dma_region *h
 }
 
 /* The flag, rmb, the body (checked already); dev as for odma__publish(). */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((__always_inline__)) void
 odma__consume(struct dma_ctx *ctx, struct odma__view *view, struct dma_region *hot,
               uint64_t addr, unsigned char *r,
               size_t len, size_t flag_off, size_t flag_len, bool dev)

@@ -295,7 +295,7 @@ struct odma__out {
 };
 
 static void odma__put(struct odma__out *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((__format__(__printf__, 2, 3)));
 static void odma__put(struct odma__out *o, const char *fmt, ...)
 {
     va_list ap;

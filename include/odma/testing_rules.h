@@ -205,7 +205,7 @@ struct odma__rout {
 };
 
 static void odma__rput(struct odma__rout *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((__format__(__printf__, 2, 3)));
 static void odma__rput(struct odma__rout *o, const char *fmt, ...)
 {
     va_list ap;
@@ -1249,7 +1249,7 @@ struct odma__gen {
 };
 
 static void odma__gen_put(struct odma__gen *g, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((__format__(__printf__, 2, 3)));
 static void odma__gen_put(struct odma__gen *g, const char *fmt, ...)
 {
     va_list ap;

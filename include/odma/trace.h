@@ -64,7 +64,7 @@ void odma_trace(const struct dma_trace_event *ev);
 #endif
 
 /* always_inline so that the empty version vanishes even at -O0. */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((__always_inline__)) void
 odma__trace(dma_trace_type type, dma_dir dir, enum dma_barrier barrier,
             dma_variant variant, unsigned flags, const struct dma_ctx *ctx,
             uint64_t addr, uint64_t len)
