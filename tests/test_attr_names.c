@@ -54,7 +54,7 @@
  * and an unaligned 4-byte access (the aligned(1) type on x86) too. */
 static void test_round_trip_behind_tree_macros(void **state)
 {
-    static unsigned char ram[64];
+    static _Alignas(64) unsigned char ram[64]; /* host and gpa agree mod 8 */
     struct dma_ctx ctx;
     uint32_t v = 0;
     (void)state;
