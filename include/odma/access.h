@@ -44,7 +44,7 @@
  */
 #define ODMA__MOVE_VOLATILE(T)                                                \
     if (len == sizeof(T)) {                                                   \
-        typedef T __attribute__((__aligned__(1), __may_alias__)) odma__u_;            \
+        typedef T __attribute__((__aligned__(1), __may_alias__)) odma__u_;    \
         volatile odma__u_ *p_ = (volatile odma__u_ *)(void *)host;            \
         T v_;                                                                 \
         if (dir == DMA_DIR_READ) {                                            \

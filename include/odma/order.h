@@ -55,7 +55,7 @@ odma__order_pre(const struct dma_ctx *ctx, dma_dir dir, dma_variant v, bool dev)
 #ifndef ODMA_TRACE
         /* A steady state of a stream (R R R under STRICT, say): the
          * table's barrier emits no instruction here and the state stays.
-         * One byte compare instead of two table lookups. (Traced builds take
+         * One bit test instead of two table lookups. (Traced builds take
          * the full path, so that the hook still sees every rmb and wmb.) */
         if (!dev && ODMA__LIKELY((ctx->quiet[dir] >> s) & 1u)) {
             odma__free_fence();
