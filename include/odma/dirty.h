@@ -148,7 +148,19 @@ ODMA__SLOW void odma__mark_dirty_slow(struct dma_region *r, uint64_t gpa, uint64
 static inline __attribute__((__always_inline__)) bool odma__dirty_on(struct dma_region *r)
 {
     ODMA__COMPILER_BARRIER();
-#if ODMA__HAVE_FREE_COMPILER_BARRIER
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(ODMA__TSAN) && !defined(__cplusplus)
+    {
+        /* x86: an ordinary load of the aligned pointer. It is the same one
+         * `mov` as the relaxed atomic load (aligned loads are single-copy
+         * atomic: Intel SDM vol. 3 8.1.1, AMD APM vol. 2 7.3.2), and the
+         * barrier above keeps it after the store and makes it a fresh
+         * load; but it is the only form gcc folds into `cmpq $0, mem`
+         * (an atomic or volatile load it moves into a register first):
+         * one instruction less on every store. */
+        typedef struct dma_dirty_log *__attribute__((__may_alias__)) odma__log_ptr;
+        return *(const odma__log_ptr *)(const void *)&r->dirty != NULL;
+    }
+#elif ODMA__HAVE_FREE_COMPILER_BARRIER
     return ODMA__LOAD(&r->dirty, ODMA__MO_RELAXED) != NULL;
 #else
     return ODMA__LOAD((volatile ODMA__ATOMIC(struct dma_dirty_log *) *)&r->dirty,
