@@ -29,6 +29,10 @@ $(BENCH)/libodmakernels.a: $(BENCH)/kernels-gcc.o $(BENCH)/kernels-clang.o
 $(BENCH)/micro: tests/bench/micro.c $(BENCH)/kernels-gcc.o $(BENCH)/kernels-clang.o
 	gcc $(BENCH_FLAGS) $^ -o $@ $(LDLIBS_ALL)
 
+# Instructions per iteration of those same kernel objects (callgrind).
+$(BENCH)/loopcount: tests/bench/loopcount.c $(BENCH)/kernels-gcc.o $(BENCH)/kernels-clang.o
+	gcc $(BENCH_FLAGS) $^ -o $@ $(LDLIBS_ALL)
+
 $(BENCH)/%/ring: tests/bench/ring.c $(BENCH_DEPS)
 	@mkdir -p $(@D)
 	$* $(BENCH_FLAGS) $(BENCH_TIMED) $< -o $@ $(LDLIBS_ALL)
@@ -37,7 +41,7 @@ $(BENCH)/%/icount: tests/bench/icount.c $(BENCH_DEPS)
 	@mkdir -p $(@D)
 	$* $(BENCH_FLAGS) $< -o $@ $(LDLIBS_ALL)
 
-BENCH_BINS := $(BENCH)/libodmakernels.a $(BENCH)/micro $(BENCH)/gcc/ring $(BENCH)/clang/ring \
+BENCH_BINS := $(BENCH)/libodmakernels.a $(BENCH)/micro $(BENCH)/loopcount $(BENCH)/gcc/ring $(BENCH)/clang/ring \
               $(BENCH)/gcc/icount $(BENCH)/clang/icount
 
 bench: $(BENCH_BINS)

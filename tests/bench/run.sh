@@ -48,6 +48,12 @@ if command -v valgrind >/dev/null 2>&1; then
             awk -v calls="$calls" -v cc="$cc" -f "$here/icount.awk" >>"$csv"
     done
     awk -F, -f "$here/icount_table.awk" "$csv"
+    echo
+    echo "## Instructions per loop iteration of the timed kernels (callgrind)"
+    echo
+    echo "$cpuline"
+    echo
+    "$here/loopcount.sh" "$dir"
 else
     echo "(valgrind not installed: skipped)"
 fi
