@@ -23,8 +23,8 @@
  * flags: no wake-up lost in either direction, every chain completes.
  * race_*: the same suppression decisions lined up round by round
  * (wk_race_run): none lost with the real barriers; with the driver's
- * seq_cst fences removed (vdrv.test_no_mb) a loss within the bound on
- * this machine - the test's power. The device's barriers are removed in
+ * seq_cst fences removed (vdrv.test_no_mb) a loss within the budget on
+ * this machine - the test's power (wk_power_sweep). The device's barriers are removed in
  * tests/test_virtio_nomb.c.
  */
 #define _GNU_SOURCE
@@ -438,25 +438,20 @@ static void lost_wakeup_packed_flags(void **state)
 /* The same decisions lined up (tests/virtio_wakeup.h, wk_race_run). */
 #define RACE_ROUNDS (UNDER_SANITIZER ? 50000ul : 200000ul)
 #define RACE_SECONDS 1.0  /* each of the four correct runs */
-/* bound of each power run (it stops at its first loss); 2 s where the
- * race may hide anyway (wk_power_may_hide). Only the time bounds a power
- * run: a round cap stopped one after 200,000 rounds (0.10 s) on a quiet
- * machine, where a loss can take a million rounds. */
-#define POWER_SECONDS (wk_power_may_hide() ? 2.0 : 10.0)
-#define POWER_ROUNDS ULONG_MAX
+/* the power sweep's budget (wk_power_sweep; only time bounds it: a loss
+ * can take a million rounds); a quiet machine needs about a second */
+#define POWER_BUDGET (wk_power_may_hide() ? 4.0 : 30.0)
 
-static void race(bool packed, bool event_idx, bool driver_no_mb, struct wk_race *w)
+static void race(bool packed, bool event_idx, struct wk_race *w)
 {
     struct wk_mem *m = wk_mem_new(DMA_POLICY_NONE);
     double t0 = now_seconds();
-    wk_race_run(w, &m->ctx, m->mem, 0x10000, 1u << 16, packed, event_idx, driver_no_mb,
-                driver_no_mb ? POWER_ROUNDS : RACE_ROUNDS,
-                driver_no_mb ? POWER_SECONDS : RACE_SECONDS, driver_no_mb);
-    print_message("  %s %-9s %s: %lu rounds in %.2f s, lost kicks %lu, lost interrupts %lu "
-                  "(kicks %lu, interrupts %lu)\n",
-                  packed ? "packed" : "split ", event_idx ? "event_idx" : "flags",
-                  driver_no_mb ? "driver WITHOUT its full barrier" : "real barriers",
-                  w->done, now_seconds() - t0, (unsigned long)atomic_load(&w->lost_kicks),
+    wk_race_run(w, &m->ctx, m->mem, 0x10000, 1u << 16, packed, event_idx, false, RACE_ROUNDS,
+                RACE_SECONDS, false);
+    print_message("  %s %-9s real barriers: %lu rounds in %.2f s, lost kicks %lu, lost "
+                  "interrupts %lu (kicks %lu, interrupts %lu)\n",
+                  packed ? "packed" : "split ", event_idx ? "event_idx" : "flags", w->done,
+                  now_seconds() - t0, (unsigned long)atomic_load(&w->lost_kicks),
                   (unsigned long)atomic_load(&w->lost_irqs), w->kicks, w->irqs);
     wk_mem_free(m);
     if (w->fail)
@@ -470,7 +465,7 @@ static void race_correct(void **state)
     (void)state;
     assert_non_null(w);
     for (k = 0; k < 4; k++) {
-        race(k & 1, k & 2, false, w);
+        race(k & 1, k & 2, w);
         assert_int_equal(atomic_load(&w->lost_kicks), 0);
         assert_int_equal(atomic_load(&w->lost_irqs), 0);
         assert_true(w->done > 0);
@@ -480,30 +475,19 @@ static void race_correct(void **state)
 
 /* The test's power, driver side: vdrv.test_no_mb drops the driver's
  * seq_cst fences; store buffering on this x86 machine then loses a
- * wake-up within the bound, in every layout and mode. */
+ * wake-up within the budget, in every layout and mode (wk_power_judge
+ * names one that this run did not line up). */
 static void race_power_driver(void **state)
 {
-    struct wk_race *w = (struct wk_race *)malloc(sizeof *w);
-    unsigned k;
+    struct wk_power p;
     (void)state;
-    assert_non_null(w);
     if (usable_cpus() < 2) {
         print_message("  one CPU: the two threads never run at once, so store buffering "
                       "(and a lost wake-up) cannot be observed on this machine\n");
-        free(w);
         skip();
     }
-    for (k = 0; k < 4; k++) {
-        race(k & 1, k & 2, true, w);
-        /* stops at its first loss, in whichever direction */
-        if (wk_power_may_hide() && !atomic_load(&w->lost_kicks) && !atomic_load(&w->lost_irqs)) {
-            print_message("  %s", WK_SANITIZER_NOTE);
-            free(w);
-            skip();
-        }
-        assert_true(atomic_load(&w->lost_kicks) + atomic_load(&w->lost_irqs) > 0);
-    }
-    free(w);
+    wk_power_sweep(&p, DMA_POLICY_NONE, true, POWER_BUDGET);
+    wk_power_judge(&p, "driver WITHOUT its full barrier", POWER_BUDGET);
 }
 
 int main(void)
