@@ -81,47 +81,69 @@ struct odma__ld_slow {
     dma_result res;
 };
 
-ODMA__SLOW struct odma__ld_slow odma__load_slow(struct dma_ctx *ctx, uint64_t addr, size_t n,
-                                                dma_variant v)
+/*
+ * A typed access's slow call gets the address as the fast path left it:
+ * the hinted region r and the offset off into it (r NULL: off is the
+ * address). See odma__access_fast_unlogged() for why not the address
+ * itself. how packs the constants: bytes, variant, and for a store
+ * whether it already happened (ODMA__HOW_DONE).
+ */
+#define ODMA__HOW(n, v) ((unsigned)(n) | ((unsigned)(v) << 4))
+#define ODMA__HOW_DONE 0x100u
+
+static inline uint64_t odma__slow_addr(const struct dma_region *r, uint64_t off)
+{
+    return r ? r->gpa + off : off;
+}
+
+ODMA__SLOW struct odma__ld_slow odma__load_slow(struct dma_ctx *ctx, uint64_t off,
+                                                unsigned how, const struct dma_region *r)
 {
     struct odma__ld_slow out;
     uint64_t raw = 0;
-    out.res = odma__access(ctx, addr, &raw, n, DMA_DIR_READ, v, -1);
+    size_t n = how & 15u;
+    out.res = odma__access(ctx, odma__slow_addr(r, off), &raw, n, DMA_DIR_READ,
+                           (dma_variant)((how >> 4) & 15u), -1);
     out.val = odma__raw_get(&raw, n);
     return out;
 }
 
 /*
- * A typed store's one out-of-line call, for two cases: done is NULL and
- * the fast path could not serve the store (the whole slow path), or the
- * fast path stored into region done and then found its dirty log on (the
+ * A typed store's one out-of-line call, for two cases: the fast path
+ * could not serve the store (the whole slow path), or it stored into
+ * region r and then found its dirty log on (ODMA__HOW_DONE: the
  * marking). One call site is what lets the compiler set up the stack
  * frame for the call only on that unlikely branch, not on every store.
- * (done comes last so that ctx, addr and val stay in the registers the
- * caller's arguments arrived in.)
+ * (off and val come second and third, where a caller's addr and val
+ * arrive: no register moves on the way.)
  */
-ODMA__SLOW dma_result odma__store_slow(struct dma_ctx *ctx, uint64_t addr, uint64_t val,
-                                       size_t n, dma_variant v, struct dma_region *done)
+ODMA__SLOW dma_result odma__store_slow(struct dma_ctx *ctx, uint64_t off, uint64_t val,
+                                       unsigned how, struct dma_region *r)
 {
-    uint64_t raw = 0;
-    if (done) {
-        odma__mark_dirty_slow(done, addr, n);
+    uint64_t raw = 0, addr = odma__slow_addr(r, off);
+    size_t n = how & 15u;
+    if (how & ODMA__HOW_DONE) {
+        odma__mark_dirty_slow(r, addr, n);
         return DMA_OK;
     }
     odma__raw_put(&raw, val, n);
-    return odma__access(ctx, addr, &raw, n, DMA_DIR_WRITE, v, -1);
+    return odma__access(ctx, addr, &raw, n, DMA_DIR_WRITE, (dma_variant)((how >> 4) & 15u),
+                        -1);
 }
 
 static inline __attribute__((__always_inline__)) dma_result
 odma__load(struct dma_ctx *ctx, uint64_t addr, void *raw, size_t n, dma_variant v)
 {
     struct odma__ld_slow s;
+    struct dma_region *r = NULL;
+    uint64_t off = addr;
     if (ctx && v == DMA_VARIANT_ACQUIRE && (addr & (n - 1)))
         return odma__fail(DMA_ERR_ALIGN, raw, n, DMA_DIR_READ);
     if (ODMA__LIKELY(ctx != NULL) &&
-        ODMA__LIKELY(odma__access_fast(ctx, addr, raw, n, DMA_DIR_READ, v, -1)))
+        ODMA__LIKELY(odma__access_fast_unlogged(ctx, addr, raw, n, DMA_DIR_READ, v, -1, &r,
+                                                &off)))
         return DMA_OK;
-    s = odma__load_slow(ctx, addr, n, v);
+    s = odma__load_slow(ctx, off, ODMA__HOW(n, v), r);
     odma__raw_put(raw, s.val, n);
     return s.res;
 }
@@ -130,16 +152,18 @@ static inline __attribute__((__always_inline__)) dma_result
 odma__store(struct dma_ctx *ctx, uint64_t addr, void *raw, size_t n, dma_variant v)
 {
     struct dma_region *r = NULL;
+    uint64_t off = addr;
+    unsigned how = ODMA__HOW(n, v);
     if (ctx && v == DMA_VARIANT_RELEASE && (addr & (n - 1)))
         return DMA_ERR_ALIGN;
     if (ODMA__LIKELY(ctx != NULL) &&
-        ODMA__LIKELY(odma__access_fast_unlogged(ctx, addr, raw, n, DMA_DIR_WRITE, v, -1, &r))) {
+        ODMA__LIKELY(odma__access_fast_unlogged(ctx, addr, raw, n, DMA_DIR_WRITE, v, -1, &r,
+                                                &off))) {
         if (ODMA__LIKELY(!odma__dirty_on(r)))
             return DMA_OK;
-    } else {
-        r = NULL;
+        how |= ODMA__HOW_DONE;
     }
-    return odma__store_slow(ctx, addr, odma__raw_get(raw, n), n, v, r);
+    return odma__store_slow(ctx, off, odma__raw_get(raw, n), how, r);
 }
 
 #define ODMA__LD(name, T, sfx, variant)                                       \
