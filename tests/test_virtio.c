@@ -24,8 +24,8 @@
  * race_*: the same suppression decisions lined up round by round
  * (wk_race_run): none lost with the real barriers; with the driver's
  * seq_cst fences removed (vdrv.test_no_mb) a loss within the budget on
- * this machine - the test's power (wk_power_sweep). The device's barriers are removed in
- * tests/test_virtio_nomb.c.
+ * this machine - the test's power (wk_power_sweep). The device's barriers
+ * are removed in tests/test_virtio_nomb.c.
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -438,9 +438,6 @@ static void lost_wakeup_packed_flags(void **state)
 /* The same decisions lined up (tests/virtio_wakeup.h, wk_race_run). */
 #define RACE_ROUNDS (UNDER_SANITIZER ? 50000ul : 200000ul)
 #define RACE_SECONDS 1.0  /* each of the four correct runs */
-/* the power sweep's budget (wk_power_sweep; only time bounds it: a loss
- * can take a million rounds); a quiet machine needs about a second */
-#define POWER_BUDGET (wk_power_may_hide() ? 4.0 : 30.0)
 
 static void race(bool packed, bool event_idx, struct wk_race *w)
 {
@@ -486,8 +483,8 @@ static void race_power_driver(void **state)
                       "(and a lost wake-up) cannot be observed on this machine\n");
         skip();
     }
-    wk_power_sweep(&p, DMA_POLICY_NONE, true, POWER_BUDGET);
-    wk_power_judge(&p, "driver WITHOUT its full barrier", POWER_BUDGET);
+    wk_power_sweep(&p, DMA_POLICY_NONE, true, WK_POWER_BUDGET);
+    wk_power_judge(&p, "driver WITHOUT its full barrier", WK_POWER_BUDGET);
 }
 
 int main(void)

@@ -22,10 +22,6 @@
 #include "fixture.h"
 #include "virtio_wakeup.h"
 
-/* the sweep's budget (tests/virtio_wakeup.h, wk_power_sweep); a quiet
- * machine needs about a second for all four variants */
-#define POWER_BUDGET (wk_power_may_hide() ? 4.0 : 30.0)
-
 static void power_device(void **state)
 {
     struct wk_power p;
@@ -35,8 +31,8 @@ static void power_device(void **state)
                       "(and a lost wake-up) cannot be observed on this machine\n");
         skip();
     }
-    wk_power_sweep(&p, DMA_POLICY_STRICT, false, POWER_BUDGET);
-    wk_power_judge(&p, "device WITHOUT its full barrier", POWER_BUDGET);
+    wk_power_sweep(&p, DMA_POLICY_STRICT, false, WK_POWER_BUDGET);
+    wk_power_judge(&p, "device WITHOUT its full barrier", WK_POWER_BUDGET);
 }
 
 int main(void)

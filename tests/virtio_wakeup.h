@@ -515,6 +515,8 @@ static inline void wk_race_run(struct wk_race *w, struct dma_ctx *ctx, unsigned 
  * in 0.8 s. Turns spread every variant over the good and the bad spells.
  */
 #define WK_POWER_SLICE 0.5
+/* the whole sweep's budget; a quiet machine needs about a second */
+#define WK_POWER_BUDGET (wk_power_may_hide() ? 4.0 : 30.0)
 
 struct wk_power {
     unsigned long rounds[4], lost_kicks[4], lost_irqs[4];
